@@ -23,3 +23,77 @@ def vcr_config():
         "decode_compressed_response": True,
         "record_mode": "none",
     }
+
+
+# -- Bling wiring ----------------------------------------------------------
+
+import falcon.testing  # noqa: E402
+
+from bling.app import create_app  # noqa: E402
+from bling.queue import RecordingWaker  # noqa: E402
+from bling.services import build_services  # noqa: E402
+from bling.settings import load_settings  # noqa: E402
+
+from support import test_env  # noqa: E402
+
+POSTGRES_URL = os.environ.get("BLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def env(tmp_path):
+    """A complete test environment (fake credentials, SQLite store in tmp)."""
+    return test_env(f"sqlite:///{tmp_path / 'bling.db'}")
+
+
+@pytest.fixture
+def settings(env):
+    return load_settings(env)
+
+
+@pytest.fixture
+def services(settings):
+    """Real clients (replayed by cassettes), a real store, a recording waker."""
+    built = build_services(settings, waker=RecordingWaker(), entry_points=False)
+    yield built
+    built.store.close()
+
+
+@pytest.fixture
+def client(services):
+    return falcon.testing.TestClient(create_app(services))
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg2
+
+        psycopg2.connect(POSTGRES_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=2).close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    """Each store test runs on SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bling.db'}"
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; CI must run these tests")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    return fresh_postgres(request.node.name)
+
+
+def fresh_postgres(name: str) -> str:
+    """Empty Bling's tables in the test database, for one test."""
+    import sqlalchemy as sa
+
+    from bling.store import metadata
+
+    engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242)"))
+        metadata.drop_all(conn)
+    engine.dispose()
+    return POSTGRES_URL

@@ -1,0 +1,187 @@
+"""The ``bling`` command: serve, worker, routes, check, jobs, plugins."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import click
+
+from .errors import ConfigError
+from .settings import OPTIONAL, REQUIRED, load_settings
+
+DEFAULT_BIND = "127.0.0.1:5000"
+
+
+def _settings_or_exit():
+    try:
+        return load_settings()
+    except ConfigError as ex:
+        raise click.ClickException(f"configuration error: {ex}") from None
+
+
+def _services_or_exit(**kwargs):
+    from .services import build_services
+
+    settings = _settings_or_exit()
+    try:
+        return build_services(settings, **kwargs)
+    except ConfigError as ex:
+        raise click.ClickException(f"configuration error: {ex}") from None
+
+
+@click.group()
+@click.option("--log-level", default=lambda: os.environ.get("BLING_LOG_LEVEL", "INFO"), show_default="INFO")
+def main(log_level: str) -> None:
+    """Bling: a hotline between Twilio and Help Scout."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--bind", default=DEFAULT_BIND, show_default=True, help="HOST:PORT to listen on.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn web processes.")
+@click.option("--no-worker", is_flag=True, help="Serve webhooks only; run `bling worker` elsewhere.")
+def serve(bind: str, workers: int, no_worker: bool) -> None:
+    """Serve the webhooks (gunicorn) and, unless --no-worker, a job worker."""
+    services = _services_or_exit()  # fail fast, before forking anything
+    services.store.close()
+    worker = None
+    if not no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
+    try:
+        from .wsgi import run_gunicorn
+
+        run_gunicorn(bind, workers)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@main.command()
+@click.option("--threads", default=2, show_default=True, help="Jobs run at once.")
+def worker(threads: int) -> None:
+    """Run jobs: accepted events, retries, and the sweeper for lapsed leases."""
+    from .worker import sweep
+
+    services = _services_or_exit()
+    woken = sweep(services)
+    click.echo(f"bling worker: {woken} waiting event(s) woken", err=True)
+    consumer = services.waker.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+@main.command()
+def routes() -> None:
+    """Print the route table: path, verifier, schema, chain, answer."""
+    services = _services_or_exit(waker=_NoWaker())
+    rows = [("PATH", "VERIFY", "SCHEMA", "CHAIN", "ANSWER")]
+    for chain in services.chains:
+        r = chain.route
+        rows.append((r.path, r.verify, r.schema, " → ".join(r.chain), r.respond))
+    rows.append(("/healthz", "-", "-", "-", "JSON"))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@main.command()
+def check() -> None:
+    """Validate the environment, routes.toml and plugins; say what is missing."""
+    problems = []
+    for name, purpose in REQUIRED.items():
+        mark = "ok " if os.environ.get(name, "").strip() else "MISSING"
+        click.echo(f"{mark:8} {name}: {purpose}")
+    for name, (default, purpose) in OPTIONAL.items():
+        value = os.environ.get(name, "").strip()
+        click.echo(f"{'set' if value else 'default':8} {name}: {purpose}" + ("" if value else f" (default {default or 'none'})"))
+    try:
+        from .services import build_services
+
+        services = build_services(load_settings(), waker=_NoWaker())
+        services.store.ping()
+        click.echo(f"ok       {len(services.chains)} routes, {len(services.plugins)} plugins, store reachable")
+    except ConfigError as ex:
+        problems.append(str(ex))
+    except Exception as ex:  # the store may be unreachable
+        problems.append(f"store: {type(ex).__name__}: {ex}")
+    if problems:
+        raise click.ClickException("\n".join(problems))
+    click.echo("Bling is ready to serve.")
+
+
+@main.command()
+def plugins() -> None:
+    """List loaded plugins, where each comes from and the hooks it implements."""
+    from .plugin_loader import implemented_hooks, load_plugins
+
+    settings = _settings_or_exit()
+    try:
+        pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins)
+    except ConfigError as ex:
+        raise click.ClickException(str(ex)) from None
+    for info in infos.values():
+        click.echo(f"{info.name:24} {info.source}\n{'':24} hooks: {', '.join(implemented_hooks(pm, info.module))}")
+
+
+@main.group()
+def jobs() -> None:
+    """Inspect and replay accepted events (dead letters included)."""
+
+
+@jobs.command("list")
+@click.option("--state", type=click.Choice(["pending", "done", "dead"]), default=None)
+@click.option("--limit", default=50, show_default=True)
+def jobs_list(state, limit) -> None:
+    """List events, newest first."""
+    services = _services_or_exit(waker=_NoWaker())
+    for row in services.store.rows(state, limit):
+        when = datetime.fromtimestamp(row["created_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        error = f"  {row['last_error'][:80]}" if row["last_error"] and row["state"] != "done" else ""
+        click.echo(f"{row['id']:>7} {row['state']:8} {row['attempts']:>2} tries  {when}  {row['key']}{error}")
+
+
+@jobs.command("show")
+@click.argument("inbox_id", type=int)
+def jobs_show(inbox_id) -> None:
+    """Show one event: payload, state, error and the effects it had."""
+    services = _services_or_exit(waker=_NoWaker())
+    row = services.store.get(inbox_id)
+    if row is None:
+        raise click.ClickException(f"no job {inbox_id}")
+    row["payload"] = json.loads(row["payload"])
+    row["result"] = json.loads(row["result"]) if row["result"] else None
+    row["effects"] = services.store.effects_of(inbox_id)
+    click.echo(json.dumps(row, indent=2, default=str))
+
+
+@jobs.command("replay")
+@click.argument("inbox_ids", type=int, nargs=-1, required=True)
+def jobs_replay(inbox_ids) -> None:
+    """Put dead letters back in the queue (effects already done are not repeated)."""
+    services = _services_or_exit()
+    for inbox_id in inbox_ids:
+        if services.store.replay(inbox_id):
+            services.waker.wake(inbox_id)
+            click.echo(f"{inbox_id}: queued again")
+        else:
+            click.echo(f"{inbox_id}: not a dead letter", err=True)
+
+
+class _NoWaker:
+    """For commands that never enqueue."""
+
+    def wake(self, inbox_id, delay=0):
+        raise RuntimeError("this command does not run jobs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Put a supporter's message into the right Help Scout conversation.
+
+The rule (the original Bling's): the supporter's newest conversation in the
+mailbox gets a new thread while it has fewer than ``thread_cap`` threads
+(Help Scout refuses the 101st); otherwise a new ``phone`` conversation is
+opened. The supporter → conversation map in the store makes a returning
+supporter cost one write; it falls back to a search when Help Scout says
+the conversation moved (merged) or is gone. Every write is an effect, so
+a retried job never posts twice.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from .helpscout import HelpScoutMoved, HelpScoutNotFound, HelpScoutThreadLimit
+from .phones import blackhole_email, pretty
+from bs4 import BeautifulSoup
+
+#: Clock skew allowed when matching our own earlier write by its time.
+SKEW_SECONDS = 120
+
+
+def post_from_supporter(context, phone: str, text: str, subject: str, thread_type: str = "customer") -> int:
+    """Post ``text`` from the supporter at ``phone``; return the conversation id.
+
+    Sets ``context.state['first_contact']`` (no earlier conversation in this
+    mailbox) and ``context.state['conversation_id']``.
+    """
+    store, mailbox = context.store, context.mailbox
+    cap = context.mailbox_options.thread_cap
+    email = blackhole_email(phone, context.settings.blackhole_domain)
+    known = store.conversation_for(mailbox.mailbox_id, phone)
+    for _ in range(3):  # a moved conversation is followed at most a few times
+        if known and known["thread_count"] < cap:
+            context.state.setdefault("first_contact", False)
+            try:
+                _post_thread(context, known["conversation_id"], email, text, thread_type)
+            except HelpScoutMoved as ex:
+                known = {"conversation_id": ex.new_id, "thread_count": known["thread_count"]}
+                store.remember_conversation(mailbox.mailbox_id, phone, ex.new_id, known["thread_count"])
+                continue
+            except HelpScoutNotFound:
+                store.forget_conversation(mailbox.mailbox_id, phone)
+                known = None
+                break
+            except HelpScoutThreadLimit:
+                store.remember_conversation(mailbox.mailbox_id, phone, known["conversation_id"], cap)
+                return _open_conversation(context, phone, email, text, subject, thread_type)
+            return _remember(context, phone, known["conversation_id"], known["thread_count"] + 1)
+        break
+    return _search_then_post(context, phone, email, text, subject, thread_type, had_map=known is not None)
+
+
+def _search_then_post(context, phone, email, text, subject, thread_type, had_map: bool) -> int:
+    cap = context.mailbox_options.thread_cap
+    found = context.helpscout.find_conversations(context.mailbox.mailbox_id, email)
+    context.state.setdefault("first_contact", not found and not had_map)
+    if found and (found[0].get("threads") or 0) < cap:
+        newest = found[0]
+        try:
+            _post_thread(context, newest["id"], email, text, thread_type)
+            return _remember(context, phone, newest["id"], (newest.get("threads") or 0) + 1)
+        except HelpScoutThreadLimit:
+            pass
+    return _open_conversation(context, phone, email, text, subject, thread_type)
+
+
+def _open_conversation(context, phone, email, text, subject, thread_type) -> int:
+    helpscout, mailbox_id = context.helpscout, context.mailbox.mailbox_id
+
+    def create():
+        return helpscout.create_conversation(
+            mailbox_id, subject, customer={"email": email, "phone": phone},
+            threads=[{"type": thread_type, "customer": {"email": email}, "text": text}], type="phone")
+
+    def find(since: float):
+        for conversation in helpscout.find_conversations(mailbox_id, email):
+            if _created_since(conversation.get("createdAt"), since):
+                return conversation["id"]
+        return None
+
+    conversation_id = context.effect("conversation", create, find)
+    return _remember(context, phone, conversation_id, 1)
+
+
+def _post_thread(context, conversation_id: int, email: str, text: str, thread_type: str) -> int:
+    helpscout = context.helpscout
+    post = helpscout.create_phone_thread if thread_type == "phone" else helpscout.create_customer_thread
+
+    def find(since: float):
+        for thread in helpscout.list_threads(conversation_id):
+            if thread.get("type") == thread_type and _created_since(thread.get("createdAt"), since) \
+                    and _same_text(thread.get("body") or "", text):
+                return thread["id"]
+        return None
+
+    return context.effect(f"thread:{conversation_id}", lambda: post(conversation_id, {"email": email}, text), find)
+
+
+def _remember(context, phone: str, conversation_id: int, thread_count: int) -> int:
+    context.store.remember_conversation(context.mailbox.mailbox_id, phone, conversation_id, thread_count)
+    context.state["conversation_id"] = conversation_id
+    return conversation_id
+
+
+def add_note(context, name: str, conversation_id: int, text: str) -> int:
+    """Add a note (never e-mailed to the blackhole address) exactly once."""
+    helpscout = context.helpscout
+
+    def find(since: float):
+        for thread in helpscout.list_threads(conversation_id):
+            if thread.get("type") == "note" and _created_since(thread.get("createdAt"), since) \
+                    and _same_text(thread.get("body") or "", text):
+                return thread["id"]
+        return None
+
+    return context.effect(name, lambda: helpscout.create_note(conversation_id, text), find)
+
+
+def subject_for(kind: str, phone: str) -> str:
+    """Conversation subject naming the supporter's phone, e.g. 'SMS from (617) 555-0100'."""
+    return f"{kind} from {pretty(phone)}"
+
+
+def _created_since(created_at: str | None, since: float) -> bool:
+    if not created_at:
+        return False
+    try:
+        moment = datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return False
+    return moment.timestamp() >= since - SKEW_SECONDS
+
+
+def _same_text(html: str, text: str) -> bool:
+    """Does a thread body Help Scout returns hold exactly the text we posted?"""
+    def squash(value: str) -> str:
+        return re.sub(r"\s+", " ", value).strip()
+
+    shown = squash(BeautifulSoup(html, "html.parser").get_text(" "))
+    return shown in (squash(text), squash(BeautifulSoup(text, "html.parser").get_text(" ")))

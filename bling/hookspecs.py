@@ -1,0 +1,80 @@
+"""Every hook Bling calls, declared once (the README has a section per hook).
+
+Chains: each route of routes.toml gets its own plugin manager holding just
+its chain's plugins, registered so that pluggy calls them in the listed
+order. Handlers look like Twilio Functions: ``(context, event)``.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("bling")
+hookimpl = pluggy.HookimplMarker("bling")
+
+
+@hookspec
+def bling_schemas():
+    """Return a dict of payload schema name → marshmallow Schema class.
+
+    Names are what routes.toml's ``schema`` refers to. A schema class also
+    says how its payload arrives (``content = "form"`` or ``"json"``) and
+    gives ``idempotency_key(event)`` and ``supporter_key(event, settings)``.
+    """
+
+
+@hookspec
+def bling_verifiers():
+    """Return a dict of verifier name → object with ``verify(req, body, settings)``.
+
+    Names are what routes.toml's ``verify`` refers to; ``verify`` returns
+    True for a genuine sender and the object's ``failure_status`` is the
+    HTTP status for a forgery.
+    """
+
+
+@hookspec(firstresult=True)
+def triage_event(context, event):
+    """Return a reason (str) to ignore this event without storing it, or None.
+
+    Runs in the web request before the event is accepted, so it must not do
+    I/O. Stops at the first non-None result.
+    """
+
+
+@hookspec
+def handle_event(context, event):
+    """Do this plugin's part for the event; return an outcome or None.
+
+    Runs in a worker for job routes (retried on RetryLater and transient API
+    errors; wrap external writes in ``context.effect``), or in the request
+    for ``respond = "chain"`` routes, whose first non-None result is the
+    answer.
+    """
+
+
+@hookspec
+def handle_failure(context, event, error):
+    """Tell someone that this event could not be handled, for good.
+
+    Called once when the job becomes a dead letter; ``error`` says why.
+    """
+
+
+@hookspec(firstresult=True)
+def transport_send_sms(context, mailbox, to, body, media_urls):
+    """Send one SMS for ``mailbox`` if its transport is yours; return its id.
+
+    Return None when the mailbox uses another transport. Stops at the first
+    non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def transport_find_sms(context, mailbox, to, body, since):
+    """Return ids of SMS already sent to ``to`` with ``body`` since ``since``.
+
+    Called after an ambiguous send (timeout, 5xx) so a retry does not text
+    the supporter twice. Return a list (empty when none) if the mailbox's
+    transport is yours, else None. Stops at the first non-None result.
+    """

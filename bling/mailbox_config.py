@@ -1,0 +1,95 @@
+"""BLING_CONFIG: the optional TOML file of per-mailbox settings.
+
+```toml
+[defaults]                      # applies to every mailbox
+auto_reply = "Thanks! We got your message."
+
+[mailboxes.206906]              # one table per Help Scout mailbox id
+auto_reply = "Thanks for texting the Boston hotline."
+thread_cap = 90
+```
+Unknown keys are an error naming the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+
+from marshmallow import RAISE, Schema, ValidationError, fields as mfields, validate
+
+from .errors import ConfigError
+
+DEFAULT_AUTO_REPLY = "We've received your message and will get back to you shortly."
+DEFAULT_FAILURE_REPLY = (
+    "Sorry, we could not receive your message. Please try again later or call us instead."
+)
+
+
+@dataclass(frozen=True)
+class MailboxOptions:
+    """Per-mailbox behaviour, each with a sane default."""
+
+    auto_reply: str = DEFAULT_AUTO_REPLY
+    failure_reply: str = DEFAULT_FAILURE_REPLY
+    thread_cap: int = 90  # Help Scout refuses the 101st thread; keep headroom
+
+
+class _OptionsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    auto_reply = mfields.String(validate=validate.Length(max=1600))
+    failure_reply = mfields.String(validate=validate.Length(min=1, max=1600))
+    thread_cap = mfields.Integer(validate=validate.Range(min=1, max=99))
+
+
+class _FileSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    defaults = mfields.Nested(_OptionsSchema, load_default=dict)
+    mailboxes = mfields.Dict(
+        keys=mfields.String(validate=validate.Regexp(r"^\d+$", error="must be a mailbox id")),
+        values=mfields.Nested(_OptionsSchema),
+        load_default=dict,
+    )
+
+
+def load_mailbox_options(path: str | None) -> tuple[MailboxOptions, dict[int, MailboxOptions]]:
+    """Return (defaults, options by mailbox id) from the file at ``path``."""
+    if not path:
+        return MailboxOptions(), {}
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"BLING_CONFIG: {path} does not exist") from None
+    except tomllib.TOMLDecodeError as ex:
+        raise ConfigError(f"{path}: TOML syntax error: {ex}") from None
+    try:
+        data = _FileSchema().load(raw)
+    except ValidationError as ex:
+        raise ConfigError(f"{path}: {_describe(ex.messages)}") from None
+    defaults = MailboxOptions(**data["defaults"])
+    known = {f.name for f in fields(MailboxOptions)}
+    per_mailbox = {
+        int(mailbox_id): MailboxOptions(**{**{k: getattr(defaults, k) for k in known}, **values})
+        for mailbox_id, values in data["mailboxes"].items()
+    }
+    return defaults, per_mailbox
+
+
+def _describe(messages, prefix: str = "") -> str:
+    """Flatten marshmallow's nested error dict into 'a.b: message' parts."""
+    if isinstance(messages, dict):
+        parts = []
+        for key, value in messages.items():
+            if key == "value":  # Dict field nests value errors under 'value'
+                parts.append(_describe(value, prefix))
+            else:
+                parts.append(_describe(value, f"{prefix}.{key}" if prefix else str(key)))
+        return "; ".join(parts)
+    if isinstance(messages, list):
+        return f"{prefix}: {' '.join(str(m) for m in messages)}"
+    return f"{prefix}: {messages}"

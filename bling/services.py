@@ -1,0 +1,91 @@
+"""Build the long-lived objects a process shares: store, clients, chains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .chains import Chain, compile_chains
+from .helpscout import HelpScoutClient, HelpScoutRateLimited
+from .metrics import Metrics
+from .plugin_loader import PluginInfo, load_plugins
+from .routes import load_routes
+from .store import Store
+from .twilio_api import TwilioGateway
+
+#: Keep Bling's own spending under this share of Help Scout's per-minute limit.
+HELPSCOUT_BUDGET_SHARE = 0.8
+#: Assumed limit until Help Scout's headers say otherwise (the lowest plan).
+HELPSCOUT_DEFAULT_LIMIT = 200
+
+
+class StoreTokenCache:
+    """The Help Scout token, shared by every process through the store."""
+
+    def __init__(self, store: Store, service: str = "helpscout"):
+        self.store, self.service = store, service
+
+    def get(self):
+        return self.store.token(self.service)
+
+    def put(self, token: str, expires_at: float) -> None:
+        self.store.put_token(self.service, token, expires_at)
+
+    def invalidate(self, token: str) -> None:
+        self.store.drop_token(self.service, token)
+
+
+class StoreBudget:
+    """Help Scout's per-account rate limit, paced across processes."""
+
+    def __init__(self, store: Store, service: str = "helpscout"):
+        self.store, self.service = store, service
+
+    def acquire(self, cost: int) -> None:
+        wait = self.store.take_budget(self.service, cost, HELPSCOUT_BUDGET_SHARE, HELPSCOUT_DEFAULT_LIMIT)
+        if wait > 0:
+            raise HelpScoutRateLimited(wait, f"Bling's Help Scout budget is spent; next slot in {wait:.1f}s")
+
+    def observe(self, limit, remaining, retry_after) -> None:
+        self.store.observe_budget(self.service, limit, remaining, retry_after, HELPSCOUT_DEFAULT_LIMIT)
+
+
+@dataclass
+class Services:
+    """What every request and job of this process shares."""
+
+    settings: object
+    store: Store
+    helpscout: object
+    twilio: object
+    plugin_manager: object
+    plugins: dict[str, PluginInfo]
+    chains: list[Chain]
+    waker: object
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def chains_by_path(self) -> dict[str, Chain]:
+        return {chain.route.path: chain for chain in self.chains}
+
+
+def build_services(settings, *, store=None, helpscout=None, twilio=None, waker=None,
+                   entry_points: bool = True) -> Services:
+    """Wire everything from settings; fakes may be passed in (tests, sandbox)."""
+    pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
+    chains = compile_chains(load_routes(settings.routes_path), pm, infos, settings.routes_path)
+    store = store or Store(settings.store_url)
+    if helpscout is None:
+        helpscout = HelpScoutClient(settings.helpscout_client_id, settings.helpscout_client_secret,
+                                    base_url=settings.helpscout_api_url,
+                                    token_cache=StoreTokenCache(store), budget=StoreBudget(store))
+    if twilio is None:
+        twilio = TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token,
+                               base_url=settings.twilio_api_url)
+    if waker is None:
+        from .queue import HueyWaker, make_huey
+
+        waker = HueyWaker(make_huey(settings.store_url))
+    services = Services(settings, store, helpscout, twilio, pm, infos, chains, waker)
+    if hasattr(waker, "services"):
+        waker.services = services
+    return services

@@ -1,0 +1,153 @@
+"""Settings read once at start-up from the environment.
+
+Names are the original Bling's, so an existing deployment's environment
+works unchanged; new ones start with ``BLING_``. A missing or malformed
+setting raises ConfigError naming every variable at fault, before any
+request is served.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .mailbox_config import MailboxOptions, load_mailbox_options
+from .mailboxes import Mailbox, parse_mailboxes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Variables without which Bling cannot talk to anyone, with their purpose.
+REQUIRED = {
+    "HELPSCOUT_API_CLIENT_ID": "Help Scout app id (Your Profile > My Apps)",
+    "HELPSCOUT_API_CLIENT_SECRET": "Help Scout app secret",
+    "HELPSCOUT_WEBHOOK_SECRET": "secret of the Help Scout webhook (40 characters or fewer)",
+    "TWILIO_ACCOUNT_SID": "Twilio account SID (AC…)",
+    "TWILIO_AUTH_TOKEN": "Twilio primary auth token",
+    "BLACKHOLE_DOMAIN": "domain for supporters' stand-in e-mails (<digits>@domain); never change it later",
+    "BLING_MAILBOXES": "hotlines, e.g. twilio:+16175550100:206906",
+}
+
+#: Optional variables, their defaults and purpose (the README lists these).
+OPTIONAL = {
+    "BLING_PUBLIC_URL": ("", "external base URL; Twilio signatures and callback URLs use it"),
+    "BLING_HELPSCOUT_API_URL": ("https://api.helpscout.net", "Help Scout API base URL"),
+    "BLING_TWILIO_API_URL": ("https://api.twilio.com", "Twilio API base URL"),
+    "BLING_STORE_URL": ("sqlite:///bling.db", "state and queue: SQLite file or postgresql://…"),
+    "BLING_CONFIG": ("", "optional TOML file of per-mailbox settings"),
+    "BLING_ROUTES": (str(ROOT / "routes.toml"), "the route table"),
+    "BLING_PLUGINS_DIR": (str(ROOT / "plugins"), "folder of local plugins"),
+    "BLING_MAX_BODY_BYTES": ("262144", "largest webhook body accepted"),
+    "BLING_LOAD_PLUGINS": ("", "comma-separated allowlist of installed plugin packages (empty: all)"),
+}
+
+
+@dataclass
+class Settings:
+    """Everything Bling needs to run, validated."""
+
+    helpscout_client_id: str
+    helpscout_client_secret: str
+    helpscout_webhook_secret: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    blackhole_domain: str
+    mailboxes: list[Mailbox]
+    public_url: str = ""
+    helpscout_api_url: str = "https://api.helpscout.net"
+    twilio_api_url: str = "https://api.twilio.com"
+    store_url: str = "sqlite:///bling.db"
+    routes_path: str = str(ROOT / "routes.toml")
+    plugins_dir: str = str(ROOT / "plugins")
+    max_body_bytes: int = 262144
+    load_plugins: tuple[str, ...] | None = None
+    default_options: MailboxOptions = field(default_factory=MailboxOptions)
+    mailbox_options: dict[int, MailboxOptions] = field(default_factory=dict)
+
+    def mailbox_for(self, transport: str, address: str) -> Mailbox | None:
+        """Return the mailbox fed by this transport address, if any."""
+        for mailbox in self.mailboxes:
+            if mailbox.transport == transport and mailbox.address == address:
+                return mailbox
+        return None
+
+    def mailbox_by_id(self, mailbox_id: int | None) -> Mailbox | None:
+        """Return the configured mailbox with this Help Scout id, if any."""
+        for mailbox in self.mailboxes:
+            if mailbox.mailbox_id == mailbox_id:
+                return mailbox
+        return None
+
+    def options(self, mailbox: Mailbox | int) -> MailboxOptions:
+        """Return the per-mailbox options (BLING_CONFIG), defaults filled in."""
+        mailbox_id = mailbox if isinstance(mailbox, int) else mailbox.mailbox_id
+        return self.mailbox_options.get(mailbox_id, self.default_options)
+
+    def public_base(self) -> str:
+        """Return the external base URL without a trailing slash."""
+        return self.public_url.rstrip("/")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from ``environ`` (default os.environ) or raise ConfigError."""
+    env = dict(os.environ if environ is None else environ)
+    problems = [
+        f"{name} is not set ({purpose})"
+        for name, purpose in REQUIRED.items()
+        if not env.get(name, "").strip()
+    ]
+    if problems:
+        raise ConfigError("missing settings:\n  " + "\n  ".join(problems))
+
+    def opt(name: str) -> str:
+        return env.get(name, "").strip() or OPTIONAL[name][0]
+
+    mailboxes = parse_mailboxes(env["BLING_MAILBOXES"])
+    public_url = opt("BLING_PUBLIC_URL")
+    for name in ("BLING_PUBLIC_URL", "BLING_HELPSCOUT_API_URL", "BLING_TWILIO_API_URL"):
+        _check_url(name, opt(name))
+    try:
+        max_body = int(opt("BLING_MAX_BODY_BYTES"))
+    except ValueError:
+        raise ConfigError("BLING_MAX_BODY_BYTES: not a whole number of bytes") from None
+    defaults, per_mailbox = load_mailbox_options(opt("BLING_CONFIG") or None)
+    allow = [p.strip() for p in opt("BLING_LOAD_PLUGINS").split(",") if p.strip()]
+    return Settings(
+        helpscout_client_id=env["HELPSCOUT_API_CLIENT_ID"].strip(),
+        helpscout_client_secret=env["HELPSCOUT_API_CLIENT_SECRET"].strip(),
+        helpscout_webhook_secret=env["HELPSCOUT_WEBHOOK_SECRET"].strip(),
+        twilio_account_sid=env["TWILIO_ACCOUNT_SID"].strip(),
+        twilio_auth_token=env["TWILIO_AUTH_TOKEN"].strip(),
+        blackhole_domain=env["BLACKHOLE_DOMAIN"].strip().lstrip("@"),
+        mailboxes=mailboxes,
+        public_url=public_url,
+        helpscout_api_url=opt("BLING_HELPSCOUT_API_URL"),
+        twilio_api_url=opt("BLING_TWILIO_API_URL"),
+        store_url=store_url_from(opt("BLING_STORE_URL")),
+        routes_path=opt("BLING_ROUTES"),
+        plugins_dir=opt("BLING_PLUGINS_DIR"),
+        max_body_bytes=max_body,
+        load_plugins=tuple(allow) or None,
+        default_options=defaults,
+        mailbox_options=per_mailbox,
+    )
+
+
+def store_url_from(value: str) -> str:
+    """Accept a bare file path as shorthand for a SQLite store URL."""
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres", "postgresql+psycopg2"):
+            raise ConfigError(f"BLING_STORE_URL: unsupported scheme {scheme!r} (use a file path, sqlite:///… or postgresql://…)")
+        return value.replace("postgres://", "postgresql://", 1)
+    return f"sqlite:///{value}"
+
+
+def _check_url(name: str, value: str) -> None:
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}: {value!r} is not an http(s) URL")

@@ -1,0 +1,369 @@
+"""The data layer: every piece of Bling's state in SQL tables.
+
+One module speaks SQLite (the default, a file beside Bling) and PostgreSQL
+(several machines) through SQLAlchemy Core. The inbox row is the truth
+about an event; queues only wake workers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
+
+metadata = sa.MetaData()
+
+inbox = sa.Table(
+    "bling_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("route", sa.String(200), nullable=False),
+    sa.Column("supporter", sa.String(200), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("result", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_bling_inbox_due", "state", "next_attempt_at"),
+    sa.Index("ix_bling_inbox_supporter", "supporter", "state"),
+)
+
+effects = sa.Table(
+    "bling_effects",
+    metadata,
+    sa.Column("inbox_id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("result", sa.Text, nullable=True),
+)
+
+conversations = sa.Table(
+    "bling_conversations",
+    metadata,
+    sa.Column("mailbox_id", sa.BigInteger, primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("conversation_id", sa.BigInteger, nullable=False),
+    sa.Column("thread_count", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+secrets_cache = sa.Table(
+    "bling_tokens",
+    metadata,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("token", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+budgets = sa.Table(
+    "bling_budgets",
+    metadata,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("window_start", sa.Float, nullable=False),
+    sa.Column("used", sa.Integer, nullable=False),
+    sa.Column("limit_per_minute", sa.Integer, nullable=False),
+    sa.Column("blocked_until", sa.Float, nullable=False),
+)
+
+
+def make_engine(url: str) -> sa.Engine:
+    """Create the engine; SQLite gets WAL and synchronous=FULL (a 2xx is a promise)."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa_event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # NOTE: the driver's implicit transactions would defeat BEGIN IMMEDIATE.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @sa_event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Take the write lock up front so read-then-write never deadlocks.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Store:
+    """State shared by every Bling process, behind one small API."""
+
+    def __init__(self, url: str, clock=time.time):
+        self.url = url
+        self.engine = make_engine(url)
+        self.clock = clock
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- inbox ---------------------------------------------------------
+
+    def accept(self, key: str, route: str, supporter: str, payload: dict) -> tuple[int, bool]:
+        """Record an event once; return (inbox id, True if new)."""
+        now = self.clock()
+        row = dict(key=key, route=route, supporter=supporter, payload=json.dumps(payload),
+                   state="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(sa.insert(inbox).values(**row).returning(inbox.c.id)).scalar_one()
+            return new_id, True
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                existing = conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).scalar_one()
+            return existing, False
+
+    def claim(self, inbox_id: int, owner: str, lease_seconds: float) -> dict | None:
+        """Lease a due row for ``owner``; None if not due, leased or queued behind
+        an older event of the same supporter (one job per supporter at a time)."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
+            if row is None or row["state"] != "pending" or row["next_attempt_at"] > now:
+                return None
+            if self.is_postgres:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": row["supporter"]})
+            older = inbox.alias("older")
+            blocker = conn.execute(
+                sa.select(older.c.id).where(
+                    older.c.supporter == row["supporter"],
+                    older.c.id != inbox_id,
+                    older.c.state == "pending",
+                    sa.or_(older.c.id < inbox_id, older.c.lease_until > now),
+                ).limit(1)
+            ).first()
+            if blocker is not None:
+                return None
+            taken = conn.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == inbox_id, inbox.c.state == "pending",
+                       sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
+                .values(lease_until=now + lease_seconds, lease_owner=owner,
+                        attempts=inbox.c.attempts + 1, updated_at=now)
+            ).rowcount
+            if not taken:
+                return None
+            claimed = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().one()
+        result = dict(claimed)
+        result["payload"] = json.loads(result["payload"])
+        result["result"] = json.loads(result["result"]) if result["result"] else {}
+        return result
+
+    def due(self, limit: int = 100) -> list[int]:
+        """Ids of pending rows whose time has come and whose lease (if any) lapsed."""
+        now = self.clock()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(inbox.c.id)
+                .where(inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
+                       sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
+                .order_by(inbox.c.id).limit(limit)
+            ).scalars().all()
+        return list(rows)
+
+    def finish(self, inbox_id: int, owner: str, result: dict) -> None:
+        """Mark the row done with what it obtained (conversation id, SMS sids…)."""
+        self._update(inbox_id, owner, state="done", result=json.dumps(result), lease_until=None, last_error=None)
+
+    def retry(self, inbox_id: int, owner: str, error: str, delay: float, result: dict) -> None:
+        """Put the row back for another attempt after ``delay`` seconds."""
+        self._update(inbox_id, owner, next_attempt_at=self.clock() + delay, lease_until=None,
+                     last_error=error, result=json.dumps(result))
+
+    def bury(self, inbox_id: int, owner: str | None, error: str, result: dict) -> None:
+        """Make the row a dead letter; ``bling jobs`` shows and replays it."""
+        self._update(inbox_id, owner, state="dead", lease_until=None, last_error=error, result=json.dumps(result))
+
+    def replay(self, inbox_id: int) -> bool:
+        """Return a dead letter to the queue with fresh attempts."""
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                sa.update(inbox).where(inbox.c.id == inbox_id, inbox.c.state == "dead")
+                .values(state="pending", attempts=0, next_attempt_at=self.clock(), lease_until=None,
+                        updated_at=self.clock())
+            ).rowcount)
+
+    def _update(self, inbox_id: int, owner: str | None, **values: Any) -> None:
+        values["updated_at"] = self.clock()
+        where = [inbox.c.id == inbox_id]
+        if owner is not None:
+            where.append(inbox.c.lease_owner == owner)  # a lapsed lease lost the row
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(inbox).where(*where).values(**values))
+
+    def get(self, inbox_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
+        return dict(row) if row else None
+
+    def rows(self, state: str | None = None, limit: int = 100) -> list[dict]:
+        query = sa.select(inbox).order_by(inbox.c.id.desc()).limit(limit)
+        if state:
+            query = query.where(inbox.c.state == state)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all()
+        return {state: count for state, count in rows}
+
+    def oldest_pending_age(self) -> float | None:
+        with self.engine.connect() as conn:
+            oldest = conn.execute(sa.select(sa.func.min(inbox.c.created_at)).where(inbox.c.state == "pending")).scalar()
+        return None if oldest is None else max(0.0, self.clock() - oldest)
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    # -- effects -------------------------------------------------------
+
+    def effect(self, inbox_id: int, name: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name)).mappings().first()
+        if row is None:
+            return None
+        found = dict(row)
+        found["result"] = json.loads(found["result"]) if found["result"] else None
+        return found
+
+    def effect_started(self, inbox_id: int, name: str) -> float:
+        """Record that an external write is about to happen; return its start time."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name))
+            conn.execute(sa.insert(effects).values(inbox_id=inbox_id, name=name, state="attempting", started_at=now))
+        return now
+
+    def effect_done(self, inbox_id: int, name: str, result: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name)
+                         .values(state="done", result=json.dumps(result)))
+
+    def effect_forget(self, inbox_id: int, name: str) -> None:
+        """Drop an attempt known not to have happened, so it is simply retried."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name))
+
+    def effects_of(self, inbox_id: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(effects).where(effects.c.inbox_id == inbox_id).order_by(effects.c.started_at)).mappings()]
+
+    # -- supporter → conversation map ------------------------------------
+
+    def conversation_for(self, mailbox_id: int, phone: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(conversations).where(
+                conversations.c.mailbox_id == mailbox_id, conversations.c.phone == phone)).mappings().first()
+        return dict(row) if row else None
+
+    def remember_conversation(self, mailbox_id: int, phone: str, conversation_id: int, thread_count: int) -> None:
+        values = dict(conversation_id=conversation_id, thread_count=thread_count, updated_at=self.clock())
+        with self.engine.begin() as conn:
+            updated = conn.execute(sa.update(conversations).where(
+                conversations.c.mailbox_id == mailbox_id, conversations.c.phone == phone).values(**values)).rowcount
+            if not updated:
+                conn.execute(sa.insert(conversations).values(mailbox_id=mailbox_id, phone=phone, **values))
+
+    def forget_conversation(self, mailbox_id: int, phone: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(conversations).where(
+                conversations.c.mailbox_id == mailbox_id, conversations.c.phone == phone))
+
+    # -- shared token ----------------------------------------------------
+
+    def token(self, service: str) -> tuple[str, float] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(secrets_cache).where(secrets_cache.c.service == service)).first()
+        return (row.token, row.expires_at) if row else None
+
+    def put_token(self, service: str, token: str, expires_at: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(secrets_cache).where(secrets_cache.c.service == service))
+            conn.execute(sa.insert(secrets_cache).values(service=service, token=token, expires_at=expires_at))
+
+    def drop_token(self, service: str, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(secrets_cache).where(secrets_cache.c.service == service, secrets_cache.c.token == token))
+
+    # -- shared rate budget ----------------------------------------------
+
+    def take_budget(self, service: str, cost: int, share: float, default_limit: int) -> float:
+        """Spend ``cost`` units of this minute's budget; return seconds to wait (0 = go).
+
+        The budget is ``share`` of the provider's per-minute limit, so other
+        integrations on the same account keep their headroom.
+        """
+        now = self.clock()
+        with self.engine.begin() as conn:
+            row = self._budget_row(conn, service, default_limit, for_update=True)
+            if row["blocked_until"] > now:
+                return row["blocked_until"] - now
+            window_start, used = row["window_start"], row["used"]
+            if now - window_start >= 60:
+                window_start, used = now, 0
+            allowed = max(1, int(row["limit_per_minute"] * share))
+            if used + cost > allowed:
+                return max(0.05, window_start + 60 - now)
+            conn.execute(sa.update(budgets).where(budgets.c.service == service)
+                         .values(window_start=window_start, used=used + cost))
+            return 0.0
+
+    def observe_budget(self, service: str, limit: int | None, remaining: int | None,
+                       retry_after: float | None, default_limit: int) -> None:
+        """Fold the provider's rate-limit headers into the shared budget."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            row = self._budget_row(conn, service, default_limit, for_update=True)
+            values: dict[str, Any] = {}
+            if limit:
+                values["limit_per_minute"] = limit
+            if limit and remaining is not None:
+                # The provider's count includes other clients of the account.
+                values["used"] = max(row["used"] if now - row["window_start"] < 60 else 0, limit - remaining)
+                if now - row["window_start"] >= 60:
+                    values["window_start"] = now
+            if retry_after:
+                values["blocked_until"] = max(row["blocked_until"], now + retry_after)
+            if values:
+                conn.execute(sa.update(budgets).where(budgets.c.service == service).values(**values))
+
+    def _budget_row(self, conn, service: str, default_limit: int, for_update: bool) -> dict:
+        query = sa.select(budgets).where(budgets.c.service == service)
+        if for_update and self.is_postgres:
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            fresh = dict(service=service, window_start=self.clock(), used=0,
+                         limit_per_minute=default_limit, blocked_until=0.0)
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.insert(budgets).values(**fresh))
+            except IntegrityError:
+                return dict(conn.execute(query).mappings().one())
+            return fresh
+        return dict(row)
+
+
+def table_names() -> Iterable[str]:
+    return metadata.tables.keys()

@@ -1,0 +1,111 @@
+"""Run accepted events through their route's chain, with retries.
+
+The inbox row is the truth: a worker leases a row, runs the chain, and
+marks it done, defers it (transient failure: backoff with jitter, or the
+provider's Retry-After) or buries it as a dead letter (permanent failure
+or attempts exhausted) after telling the chain's plugins via
+``handle_failure``. A worker killed mid-job loses nothing: its lease
+lapses and the sweeper wakes the row again; effects already recorded are
+not repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+
+from .context import Context
+from .errors import PermanentError
+
+log = logging.getLogger("bling.worker")
+
+LEASE_SECONDS = 120.0
+MAX_ATTEMPTS = 10
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 3600.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def backoff(attempt: int, rng: random.Random = random._inst) -> float:
+    """Exponential backoff with full jitter in [0.5, 1.5) of the nominal delay."""
+    nominal = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return nominal * (0.5 + rng.random())
+
+
+def is_permanent(ex: BaseException) -> bool:
+    """Retrying cannot help: bad input, or the provider refused for good."""
+    return isinstance(ex, PermanentError) or getattr(ex, "permanent", False) is True
+
+
+def process(services, inbox_id: int, owner: str | None = None) -> str:
+    """Run one inbox row if it is due; return done/retry/dead/skipped."""
+    owner = owner or worker_id()
+    store = services.store
+    row = store.claim(inbox_id, owner, LEASE_SECONDS)
+    if row is None:
+        return "skipped"
+    chain = services.chains_by_path.get(row["route"])
+    if chain is None:
+        store.bury(inbox_id, owner, f"route {row['route']} is no longer in routes.toml", row["result"])
+        return "dead"
+    event = row["payload"]
+    context = Context(settings=services.settings, route=chain.route, services=services,
+                      mailbox=chain.schema.locate(event, services.settings), inbox_id=inbox_id,
+                      attempt=row["attempts"], state=dict(row["result"]),
+                      logger=logging.getLogger(f"bling.job.{inbox_id}"))
+    try:
+        chain.handle(context, event)
+    except Exception as ex:  # every failure is classified; none escapes the worker
+        error = f"{type(ex).__name__}: {ex}"
+        if is_permanent(ex) or row["attempts"] >= MAX_ATTEMPTS:
+            log.warning("job %s (%s) failed for good: %s", inbox_id, row["key"], error)
+            store.bury(inbox_id, owner, error, context.state)
+            _tell_failure(chain, context, event, error)
+            services.metrics.incr("dead_letters")
+            return "dead"
+        delay = getattr(ex, "retry_after", None) or backoff(row["attempts"])
+        log.info("job %s (%s) will retry in %.1fs: %s", inbox_id, row["key"], delay, error)
+        store.retry(inbox_id, owner, error, delay, context.state)
+        services.waker.wake(inbox_id, delay=delay)
+        services.metrics.incr("retries")
+        return "retry"
+    store.finish(inbox_id, owner, context.state)
+    return "done"
+
+
+def _tell_failure(chain, context, event, error: str) -> None:
+    try:
+        chain.fail(context, event, error)
+    except Exception:  # the job is already a dead letter; never loop on it
+        log.exception("handle_failure for job %s raised", context.inbox_id)
+
+
+def sweep(services, limit: int = 500) -> int:
+    """Wake every due row (new, deferred, or whose worker died); return how many."""
+    ids = services.store.due(limit)
+    for inbox_id in ids:
+        services.waker.wake(inbox_id)
+    return len(ids)
+
+
+def drain(services, rounds: int = 50) -> dict[str, int]:
+    """Process every due row in this thread until none is left (tests, CLI)."""
+    totals: dict[str, int] = {}
+    for _ in range(rounds):
+        ids = services.store.due()
+        if not ids:
+            break
+        progressed = False
+        for inbox_id in ids:
+            outcome = process(services, inbox_id)
+            totals[outcome] = totals.get(outcome, 0) + 1
+            progressed |= outcome != "skipped"
+        if not progressed:
+            break
+    return totals

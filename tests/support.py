@@ -1,0 +1,89 @@
+"""Helpers for tests: a test environment, signed requests, fixture files."""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import urlencode
+
+import falcon
+from twilio.request_validator import RequestValidator
+
+from bling.verifiers import helpscout_signature
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "fixtures")
+
+PUBLIC_URL = "https://hotline.example.com"
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+ACCOUNT_SID = "AC00000000000000000000000000000000"
+WEBHOOK_SECRET = "test-webhook-secret"
+HOTLINE = "+16175550100"
+MAILBOX_ID = 206906
+OTHER_HOTLINE = "+442071838750"
+OTHER_MAILBOX_ID = 206907
+SUPPORTER = "+16175550123"
+BLACKHOLE = "blackhole.example.org"
+
+
+def test_env(store_path: str, **overrides: str) -> dict[str, str]:
+    """A complete environment for Bling, with fake credentials."""
+    env = {
+        "HELPSCOUT_API_CLIENT_ID": "test-client-id",
+        "HELPSCOUT_API_CLIENT_SECRET": "test-client-secret",
+        "HELPSCOUT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "BLACKHOLE_DOMAIN": BLACKHOLE,
+        "BLING_MAILBOXES": f"twilio:{HOTLINE}:{MAILBOX_ID}, twilio:{OTHER_HOTLINE}:{OTHER_MAILBOX_ID}",
+        "BLING_PUBLIC_URL": PUBLIC_URL,
+        "BLING_STORE_URL": store_path,
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def load_form(name: str, **overrides: str) -> list[tuple[str, str]]:
+    """A Twilio form fixture (tests/fixtures/twilio/<name>.txt) as ordered pairs."""
+    from urllib.parse import parse_qsl
+
+    with open(os.path.join(FIXTURES, "twilio", f"{name}.txt")) as handle:
+        pairs = parse_qsl(handle.read().strip(), keep_blank_values=True)
+    present = {k for k, _ in pairs}
+    pairs = [(k, overrides.get(k, v)) for k, v in pairs if overrides.get(k, v) is not None or k not in overrides]
+    pairs += [(k, v) for k, v in overrides.items() if k not in present and v is not None]
+    return pairs
+
+
+def load_json(name: str) -> dict:
+    with open(os.path.join(FIXTURES, "helpscout", f"{name}.json")) as handle:
+        return json.load(handle)
+
+
+def twilio_signature(url: str, pairs, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, dict(pairs))
+
+
+def post_twilio(client, path: str, pairs, signature: str | None = "auto", query: str = ""):
+    """POST a form the way Twilio does, signed for BLING_PUBLIC_URL + path."""
+    body = urlencode(pairs)
+    url = PUBLIC_URL + path + (f"?{query}" if query else "")
+    headers = {}
+    if signature == "auto":
+        headers["X-Twilio-Signature"] = twilio_signature(url, pairs)
+    elif signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return client.simulate_post(path, body=body, query_string=query or None,
+                                content_type=falcon.MEDIA_URLENCODED, headers=headers)
+
+
+def post_helpscout(client, path: str, payload, event: str = "convo.agent.reply.created",
+                   secret: str = WEBHOOK_SECRET, signature: str | None = "auto"):
+    """POST JSON the way a Help Scout webhook does, signed with ``secret``."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"X-HelpScout-Event": event} if event else {}
+    if signature == "auto":
+        headers["X-HelpScout-Signature"] = helpscout_signature(secret, body)
+    elif signature is not None:
+        headers["X-HelpScout-Signature"] = signature
+    return client.simulate_post(path, body=body, content_type=falcon.MEDIA_JSON, headers=headers)
