@@ -25,6 +25,7 @@ from .services import Services
 log = logging.getLogger("bling.edge")
 
 EMPTY_TWIML = str(MessagingResponse())
+TWIML_TYPE = "text/xml; charset=utf-8"  # never text/plain: Twilio would text it back
 
 
 class Endpoint:
@@ -124,7 +125,7 @@ class Endpoint:
             resp.status = falcon.HTTP_204
             return
         if result is None and respond in ("twiml", "chain"):
-            resp.content_type = falcon.MEDIA_XML
+            resp.content_type = TWIML_TYPE
             resp.text = EMPTY_TWIML
             return
         if isinstance(result, dict) and "body" in result:
@@ -135,7 +136,7 @@ class Endpoint:
         if isinstance(result, (dict, list)):
             resp.media = result
             return
-        resp.content_type = falcon.MEDIA_XML
+        resp.content_type = TWIML_TYPE
         resp.text = str(result)
 
     def _safe_key(self, event: dict) -> str:

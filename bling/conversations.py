@@ -32,6 +32,9 @@ def post_from_supporter(context, phone: str, text: str, subject: str, thread_typ
     cap = context.mailbox_options.thread_cap
     email = blackhole_email(phone, context.settings.blackhole_domain)
     known = store.conversation_for(mailbox.mailbox_id, phone)
+    resumed = _resume(context, phone, email, text, subject, thread_type, known)
+    if resumed is not None:
+        return resumed
     for _ in range(3):  # a moved conversation is followed at most a few times
         if known and known["thread_count"] < cap:
             context.state.setdefault("first_contact", False)
@@ -51,6 +54,25 @@ def post_from_supporter(context, phone: str, text: str, subject: str, thread_typ
             return _remember(context, phone, known["conversation_id"], known["thread_count"] + 1)
         break
     return _search_then_post(context, phone, email, text, subject, thread_type, had_map=known is not None)
+
+
+def _resume(context, phone, email, text, subject, thread_type, known) -> int | None:
+    """Finish the write an earlier attempt of this event started, if any.
+
+    Without this a retry could choose differently (e.g. post into the
+    conversation its own ambiguous create had in fact made).
+    """
+    if context.inbox_id is None:
+        return None
+    for effect in context.store.effects_of(context.inbox_id):
+        if effect["name"] == "conversation":
+            return _open_conversation(context, phone, email, text, subject, thread_type)
+        if effect["name"].startswith("thread:"):
+            conversation_id = int(effect["name"].split(":", 1)[1])
+            _post_thread(context, conversation_id, email, text, thread_type)
+            count = known["thread_count"] + 1 if known and known["conversation_id"] == conversation_id else 1
+            return _remember(context, phone, conversation_id, count)
+    return None
 
 
 def _search_then_post(context, phone, email, text, subject, thread_type, had_map: bool) -> int:

@@ -344,7 +344,10 @@ class Store:
                 if now - row["window_start"] >= 60:
                     values["window_start"] = now
             if retry_after:
+                # The provider's minute ends when its Retry-After does: align ours to it.
                 values["blocked_until"] = max(row["blocked_until"], now + retry_after)
+                values["window_start"] = now + retry_after - 60
+                values["used"] = values.get("limit_per_minute", row["limit_per_minute"])
             if values:
                 conn.execute(sa.update(budgets).where(budgets.c.service == service).values(**values))
 

@@ -50,10 +50,33 @@ def settings(env):
     return load_settings(env)
 
 
+class FakeClock:
+    """A clock tests move by hand (retries become due when it is advanced)."""
+
+    START = 1795608000.0  # 2026-11-25T12:00:00Z, the day the cassettes were authored
+
+    def __init__(self, now: float = START):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def services(settings):
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def services(settings, clock):
     """Real clients (replayed by cassettes), a real store, a recording waker."""
-    built = build_services(settings, waker=RecordingWaker(), entry_points=False)
+    from bling.store import Store
+
+    built = build_services(settings, store=Store(settings.store_url, clock=clock), waker=RecordingWaker(),
+                           entry_points=False)
     yield built
     built.store.close()
 

@@ -1,0 +1,290 @@
+"""The edge: signatures before parsing, clear 4xx for bad input, durable accept."""
+
+from __future__ import annotations
+
+import json
+
+import falcon
+import pytest
+
+from support import (ACCOUNT_SID, HOTLINE, PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio,
+                     twilio_signature)
+
+SMS = "/bling/twilio_sms"
+HS = "/bling/helpscout_webhook"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
+def inbox(services):
+    return services.store.rows()
+
+
+def test_sms_accepted_answers_empty_twiml_as_xml(client, services):
+    resp = post_twilio(client, SMS, load_form("sms_basic"))
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/xml")
+    assert resp.text == EMPTY_TWIML
+    rows = inbox(services)
+    assert [r["key"] for r in rows] == ["twilio:sms:SM11111111111111111111111111111111"]
+    assert rows[0]["supporter"] == "+16175550100|+16175550123"
+    assert services.waker.woken == [(rows[0]["id"], 0)]
+
+
+def test_sms_forged_signature_is_403_and_nothing_stored(client, services):
+    resp = post_twilio(client, SMS, load_form("sms_basic"), signature="bm90IGEgc2lnbmF0dXJl")
+    assert resp.status_code == 403
+    assert inbox(services) == [] and services.waker.woken == []
+
+
+def test_sms_missing_signature_is_403(client, services):
+    resp = post_twilio(client, SMS, load_form("sms_basic"), signature=None)
+    assert resp.status_code == 403
+    assert "Signature" in resp.json["title"]
+    assert inbox(services) == []
+
+
+def test_sms_signature_over_other_url_is_403(client, services):
+    pairs = load_form("sms_basic")
+    wrong = twilio_signature("https://elsewhere.example.com" + SMS, pairs)
+    assert post_twilio(client, SMS, pairs, signature=wrong).status_code == 403
+
+
+def test_sms_signature_covers_empty_fields(client, services):
+    """Empty fields (ToZip=) are signed too; dropping them would break validation."""
+    pairs = load_form("sms_basic")
+    assert ("ToZip", "") in pairs
+    assert post_twilio(client, SMS, pairs).status_code == 200
+
+
+def test_sms_tampered_body_is_403(client, services):
+    pairs = load_form("sms_basic")
+    signature = twilio_signature(PUBLIC_URL + SMS, pairs)
+    tampered = [(k, "Send money" if k == "Body" else v) for k, v in pairs]
+    assert post_twilio(client, SMS, tampered, signature=signature).status_code == 403
+
+
+def test_sms_signature_uses_public_url_with_query(client, services):
+    pairs = load_form("sms_basic")
+    assert post_twilio(client, SMS, pairs, query="source=service").status_code == 200
+
+
+def test_sms_behind_proxy_without_public_url_uses_request_url(env, tmp_path):
+    import falcon.testing
+
+    from bling.app import create_app
+    from bling.queue import RecordingWaker
+    from bling.services import build_services
+    from bling.settings import load_settings
+
+    env = dict(env, BLING_PUBLIC_URL="")
+    services = build_services(load_settings(env), waker=RecordingWaker(), entry_points=False)
+    client = falcon.testing.TestClient(create_app(services))
+    pairs = load_form("sms_basic")
+    from urllib.parse import urlencode
+
+    signature = twilio_signature("http://falconframework.org" + SMS, pairs)
+    resp = client.simulate_post(SMS, body=urlencode(pairs), content_type=falcon.MEDIA_URLENCODED,
+                                headers={"X-Twilio-Signature": signature})
+    assert resp.status_code == 200
+
+
+def test_sms_messaging_service_number_found_by_to(client, services):
+    resp = post_twilio(client, SMS, load_form("sms_international_service"))
+    assert resp.status_code == 200
+    (row,) = inbox(services)
+    assert row["supporter"] == "+16175550100|+447700900123"
+    assert json.loads(row["payload"])["messaging_service_sid"] == "MG22222222222222222222222222222222"
+
+
+def test_sms_duplicate_delivery_is_acknowledged_once(client, services):
+    pairs = load_form("sms_basic")
+    first = post_twilio(client, SMS, pairs)
+    second = post_twilio(client, SMS, pairs)
+    assert first.status_code == second.status_code == 200
+    assert second.text == EMPTY_TWIML
+    assert len(inbox(services)) == 1
+    assert len(services.waker.woken) == 1
+
+
+def test_sms_to_unknown_number_is_logged_no_op(client, services, caplog):
+    caplog.set_level("INFO")
+    resp = post_twilio(client, SMS, load_form("sms_basic", To="+16175559999"))
+    assert resp.status_code == 200 and resp.text == EMPTY_TWIML
+    assert inbox(services) == []
+    assert "no configured mailbox" in caplog.text
+
+
+@pytest.mark.parametrize("sender", ["anonymous", "unknown", "12345", "+", ""], ids=["anonymous", "unknown", "short-code", "plus", "empty"])
+def test_sms_from_odd_sender_is_logged_no_op(client, services, sender, caplog):
+    caplog.set_level("INFO")
+    resp = post_twilio(client, SMS, load_form("sms_basic", From=sender))
+    if sender == "":
+        assert resp.status_code == 422 and "From" in resp.json["description"]
+    else:
+        assert resp.status_code == 200 and resp.text == EMPTY_TWIML
+        assert "not a phone number" in caplog.text
+    assert inbox(services) == []
+
+
+def test_sms_empty_body_without_media_is_ignored(client, services):
+    resp = post_twilio(client, SMS, load_form("sms_basic", Body="   "))
+    assert resp.status_code == 200
+    assert inbox(services) == []
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "From", "To", "AccountSid"])
+def test_sms_missing_field_is_422_naming_it(client, services, field):
+    resp = post_twilio(client, SMS, load_form("sms_basic", **{field: None}))
+    assert resp.status_code == 422
+    assert field in resp.json["description"]
+    assert "Traceback" not in resp.text
+    assert inbox(services) == []
+
+
+def test_sms_bad_sid_is_422(client):
+    resp = post_twilio(client, SMS, load_form("sms_basic", MessageSid="SM123"))
+    assert resp.status_code == 422 and "MessageSid" in resp.json["description"]
+
+
+def test_sms_bad_num_media_is_422(client):
+    resp = post_twilio(client, SMS, load_form("sms_basic", NumMedia="lots"))
+    assert resp.status_code == 422 and "NumMedia" in resp.json["description"]
+
+
+def test_sms_mms_media_collected(client, services):
+    post_twilio(client, SMS, load_form("sms_mms"))
+    payload = json.loads(inbox(services)[0]["payload"])
+    assert [m["content_type"] for m in payload["media"]] == ["image/jpeg", "application/pdf"]
+    assert payload["media"][0]["url"].endswith("/Media/ME33333333333333333333333333333333")
+
+
+def test_oversize_body_is_413(client, services):
+    pairs = load_form("sms_basic", Body="x" * 300_000)
+    resp = post_twilio(client, SMS, pairs)
+    assert resp.status_code == 413
+    assert inbox(services) == []
+
+
+def test_non_utf8_body_is_refused(client, services):
+    resp = client.simulate_post(SMS, body=b"Body=\xff\xfe", content_type=falcon.MEDIA_URLENCODED,
+                                headers={"X-Twilio-Signature": "x"})
+    assert resp.status_code in (400, 403)
+    assert inbox(services) == []
+
+
+def test_get_on_post_route_is_405(client):
+    assert client.simulate_get(SMS).status_code == 405
+
+
+def test_unknown_path_is_404(client):
+    assert client.simulate_post("/bling/nothing").status_code == 404
+
+
+def test_store_failure_answers_503_so_twilio_falls_back(client, services, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services.store, "accept", broken)
+    resp = post_twilio(client, SMS, load_form("sms_basic"))
+    assert resp.status_code == 503
+    assert "Traceback" not in resp.text and "disk full" not in resp.text
+
+
+def test_wake_failure_still_accepts(client, services, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(services.waker, "wake", broken)
+    assert post_twilio(client, SMS, load_form("sms_basic")).status_code == 200
+    assert len(inbox(services)) == 1  # the sweeper will wake it
+
+
+# -- Help Scout webhook -----------------------------------------------------
+
+
+def test_helpscout_reply_accepted_with_204(client, services):
+    resp = post_helpscout(client, HS, load_json("agent_reply_v2"))
+    assert resp.status_code == 204
+    (row,) = inbox(services)
+    assert row["key"] == "helpscout:thread:90003"
+
+
+def test_helpscout_bad_signature_is_401(client, services):
+    resp = post_helpscout(client, HS, load_json("agent_reply_v2"), secret="wrong-secret")
+    assert resp.status_code == 401
+    assert inbox(services) == []
+
+
+def test_helpscout_missing_signature_is_401(client, services):
+    assert post_helpscout(client, HS, load_json("agent_reply_v2"), signature=None).status_code == 401
+
+
+def test_helpscout_signature_is_over_raw_bytes(client, services):
+    """Re-serialising the JSON (spacing) changes the bytes and must fail."""
+    from bling.verifiers import helpscout_signature
+    from support import WEBHOOK_SECRET
+
+    payload = load_json("agent_reply_v2")
+    signature = helpscout_signature(WEBHOOK_SECRET, json.dumps(payload).encode())
+    compact = json.dumps(payload, separators=(",", ":")).encode()
+    assert post_helpscout(client, HS, compact, signature=signature).status_code == 401
+
+
+def test_helpscout_malformed_json_is_400(client, services):
+    resp = post_helpscout(client, HS, b'{"id": 5001, ')
+    assert resp.status_code == 400
+    assert resp.json["title"] == "Malformed JSON"
+
+
+def test_helpscout_json_array_is_422(client, services):
+    assert post_helpscout(client, HS, b"[1, 2]").status_code == 422
+
+
+def test_helpscout_missing_mailbox_is_422_naming_it(client, services):
+    payload = load_json("agent_reply_v2")
+    del payload["mailboxId"]
+    resp = post_helpscout(client, HS, payload)
+    assert resp.status_code == 422 and "mailbox_id" in resp.json["description"]
+
+
+@pytest.mark.parametrize("event", ["convo.customer.reply.created", "convo.note.created", "helpscout.test", ""])
+def test_helpscout_other_events_ignored_with_2xx(client, services, event):
+    resp = post_helpscout(client, HS, load_json("agent_reply_v2"), event=event)
+    assert resp.status_code == 204
+    assert inbox(services) == []
+
+
+def test_helpscout_unconfigured_mailbox_ignored_with_2xx(client, services):
+    payload = load_json("agent_reply_v2")
+    payload["mailboxId"] = 999
+    assert post_helpscout(client, HS, payload).status_code == 204
+    assert inbox(services) == []
+
+
+def test_helpscout_duplicate_delivery_is_stored_once(client, services):
+    payload = load_json("agent_reply_v2")
+    assert post_helpscout(client, HS, payload).status_code == 204
+    assert post_helpscout(client, HS, payload).status_code == 204
+    assert len(inbox(services)) == 1
+
+
+def test_healthz_answers_json(client, services):
+    post_twilio(client, SMS, load_form("sms_basic"))
+    resp = client.simulate_get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json["status"] == "ok" and resp.json["store"] == "ok"
+    assert resp.json["pending"] == 1 and resp.json["dead_letters"] == 0
+    assert resp.json["counters"]["webhook:/bling/twilio_sms:accepted"] == 1
+
+
+def test_healthz_unhealthy_store_is_503(client, services, monkeypatch):
+    def broken():
+        raise OSError("gone")
+
+    monkeypatch.setattr(services.store, "ping", broken)
+    resp = client.simulate_get("/healthz")
+    assert resp.status_code == 503 and resp.json["status"] == "unhealthy"
+
+
+def test_account_sid_fixture_is_the_test_account():
+    assert ACCOUNT_SID.startswith("AC") and HOTLINE.startswith("+1")
