@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import click
 
 from .errors import ConfigError
-from .settings import OPTIONAL, REQUIRED, load_settings
+from .settings import OPTIONAL, REQUIRED, load_settings, route_table_paths
 
 DEFAULT_BIND = "127.0.0.1:5000"
 
@@ -79,12 +79,27 @@ def worker(threads: int) -> None:
     consumer.run()
 
 
+def _route_chains():
+    """Compile routes.toml against the plugins; needs no credentials."""
+    from .chains import compile_chains
+    from .plugin_loader import load_plugins
+    from .routes import load_routes
+
+    routes_path, plugins_dir = route_table_paths()
+    allow = tuple(p.strip() for p in os.environ.get("BLING_LOAD_PLUGINS", "").split(",") if p.strip()) or None
+    pm, infos = load_plugins(plugins_dir, allow)
+    return compile_chains(load_routes(routes_path), pm, infos, routes_path), pm, infos
+
+
 @main.command()
 def routes() -> None:
     """Print the route table: path, verifier, schema, chain, answer."""
-    services = _services_or_exit(waker=_NoWaker())
+    try:
+        chains, _pm, _infos = _route_chains()
+    except ConfigError as ex:
+        raise click.ClickException(f"configuration error: {ex}") from None
     rows = [("PATH", "VERIFY", "SCHEMA", "CHAIN", "ANSWER")]
-    for chain in services.chains:
+    for chain in chains:
         r = chain.route
         rows.append((r.path, r.verify, r.schema, " → ".join(r.chain), r.respond))
     rows.append(("/healthz", "-", "-", "-", "JSON"))
@@ -98,34 +113,41 @@ def check() -> None:
     """Validate the environment, routes.toml and plugins; say what is missing."""
     problems = []
     for name, purpose in REQUIRED.items():
-        mark = "ok " if os.environ.get(name, "").strip() else "MISSING"
-        click.echo(f"{mark:8} {name}: {purpose}")
+        present = bool(os.environ.get(name, "").strip())
+        click.echo(f"{'ok' if present else 'MISSING':8} {name}: {purpose}")
+        if not present:
+            problems.append(f"{name} is not set")
     for name, (default, purpose) in OPTIONAL.items():
         value = os.environ.get(name, "").strip()
         click.echo(f"{'set' if value else 'default':8} {name}: {purpose}" + ("" if value else f" (default {default or 'none'})"))
     try:
-        from .services import build_services
-
-        services = build_services(load_settings(), waker=_NoWaker())
-        services.store.ping()
-        click.echo(f"ok       {len(services.chains)} routes, {len(services.plugins)} plugins, store reachable")
+        chains, _pm, infos = _route_chains()
+        click.echo(f"ok       routes.toml: {len(chains)} routes, {len(infos)} plugins")
     except ConfigError as ex:
         problems.append(str(ex))
-    except Exception as ex:  # the store may be unreachable
-        problems.append(f"store: {type(ex).__name__}: {ex}")
+    if not problems:
+        try:
+            from .store import Store
+
+            settings = load_settings()
+            Store(settings.store_url).ping()
+            click.echo(f"ok       store reachable ({settings.store_url.split('://')[0]})")
+        except ConfigError as ex:
+            problems.append(str(ex))
+        except Exception as ex:  # the store may be unreachable
+            problems.append(f"store: {type(ex).__name__}: {ex}")
     if problems:
-        raise click.ClickException("\n".join(problems))
+        raise click.ClickException("Bling is not ready:\n  " + "\n  ".join(problems))
     click.echo("Bling is ready to serve.")
 
 
 @main.command()
 def plugins() -> None:
     """List loaded plugins, where each comes from and the hooks it implements."""
-    from .plugin_loader import implemented_hooks, load_plugins
+    from .plugin_loader import implemented_hooks
 
-    settings = _settings_or_exit()
     try:
-        pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins)
+        _chains, pm, infos = _route_chains()
     except ConfigError as ex:
         raise click.ClickException(str(ex)) from None
     for info in infos.values():

@@ -135,6 +135,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
+def route_table_paths(environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """Return (routes.toml path, plugins folder): needs no credentials."""
+    env = os.environ if environ is None else environ
+    routes = env.get("BLING_ROUTES", "").strip() or OPTIONAL["BLING_ROUTES"][0]
+    plugins = env.get("BLING_PLUGINS_DIR", "").strip() or OPTIONAL["BLING_PLUGINS_DIR"][0]
+    return routes, plugins
+
+
 def store_url_from(value: str) -> str:
     """Accept a bare file path as shorthand for a SQLite store URL."""
     if "://" in value:

@@ -1,0 +1,460 @@
+"""bling.worker: process / drain / sweep / backoff / is_permanent, and Context.effect.
+
+A minimal Services stand-in and in-test plugins; a real Store on both engines.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from types import SimpleNamespace
+
+import pytest
+
+from bling import worker
+from bling.chains import Chain
+from bling.errors import AmbiguousOutcome, PermanentError, RetryLater
+from bling.hookspecs import hookimpl
+from bling.metrics import Metrics
+from bling.plugin_loader import chain_manager
+from bling.queue import RecordingWaker
+from bling.routes import Route
+from bling.store import Store
+
+T0 = 1_700_000_000.0
+PATH = "/bling/test"
+
+
+class FakeClock:
+    def __init__(self, now: float = T0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+class NoMailboxSchema:
+    def locate(self, event, settings):
+        return None
+
+
+def make_chain(*plugins, path: str = PATH) -> Chain:
+    names = [f"p{i}" for i in range(len(plugins))]
+    route = Route(name="test", path=path, verify="none", schema="none", chain=tuple(names), respond="no_content")
+    return Chain(route, None, NoMailboxSchema(), chain_manager(list(zip(names, plugins))))
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(store_url, clock):
+    built = Store(store_url, clock=clock)
+    yield built
+    built.close()
+
+
+def make_services(store, *chains):
+    return SimpleNamespace(settings=SimpleNamespace(), store=store,
+                           chains_by_path={c.route.path: c for c in chains},
+                           waker=RecordingWaker(), metrics=Metrics(), plugin_manager=None)
+
+
+def accept(store, key="SM1", supporter="+1555", route=PATH, payload=None):
+    inbox_id, new = store.accept(key, route, supporter, payload or {"key": key})
+    assert new
+    return inbox_id
+
+
+class Append:
+    """Append its tag to context.state['seen']."""
+
+    def __init__(self, tag):
+        self.tag = tag
+
+    @hookimpl
+    def handle_event(self, context, event):
+        context.state.setdefault("seen", []).append(self.tag)
+
+
+class Raise:
+    """Raise the next queued exception (or nothing), record handle_failure calls."""
+
+    def __init__(self, *errors, failure_raises=False):
+        self.errors = list(errors)
+        self.failures = []
+        self.calls = 0
+        self.failure_raises = failure_raises
+
+    @hookimpl
+    def handle_event(self, context, event):
+        self.calls += 1
+        if self.errors:
+            error = self.errors.pop(0)
+            if error is not None:
+                raise error
+
+    @hookimpl
+    def handle_failure(self, context, event, error):
+        self.failures.append((context.inbox_id, error))
+        if self.failure_raises:
+            raise RuntimeError("the failure notifier is broken too")
+
+
+class Effect:
+    """One exactly-once external write, counted in ``ledger``."""
+
+    def __init__(self, name="write", ledger=None, do_errors=(), find=None):
+        self.name = name
+        self.ledger = ledger if ledger is not None else []
+        self.do_errors = list(do_errors)
+        self.find_calls = []
+        self.find_result = find  # None: no find; else a callable(since) -> found
+
+    @hookimpl
+    def handle_event(self, context, event):
+        def do():
+            self.ledger.append((context.inbox_id, context.attempt))
+            if self.do_errors:
+                error = self.do_errors.pop(0)
+                if error is not None:
+                    raise error
+            return {"id": len(self.ledger), "attempt": context.attempt}
+
+        find = None
+        if self.find_result is not None:
+            def find(since):
+                self.find_calls.append(since)
+                return self.find_result(since)
+
+        context.state[self.name] = context.effect(self.name, do, find)
+
+
+# -- helpers: backoff, is_permanent ---------------------------------------------
+
+
+def test_backoff_has_full_jitter_around_an_exponential_nominal():
+    rng = random.Random(7)
+    for attempt in range(1, 16):
+        nominal = min(worker.BACKOFF_CAP_SECONDS, worker.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+        delays = [worker.backoff(attempt, rng) for _ in range(200)]
+        assert all(0.5 * nominal <= d < 1.5 * nominal for d in delays)
+        assert max(delays) - min(delays) > 0.5 * nominal  # really jittered
+    assert worker.backoff(0, random.Random(1)) < 1.5 * worker.BACKOFF_BASE_SECONDS
+    assert worker.backoff(50, random.Random(1)) < 1.5 * worker.BACKOFF_CAP_SECONDS
+
+
+class Refused(Exception):
+    permanent = True
+
+
+class NotReally(Exception):
+    permanent = "yes"  # only True counts
+
+
+def test_is_permanent():
+    assert worker.is_permanent(PermanentError("bad"))
+    assert worker.is_permanent(Refused())
+    assert not worker.is_permanent(NotReally())
+    assert not worker.is_permanent(RuntimeError())
+    assert not worker.is_permanent(RetryLater("later", retry_after=3))
+
+
+# -- process ---------------------------------------------------------------
+
+
+def test_chain_runs_in_routes_order_and_success_saves_state(store, clock):
+    chain = make_chain(Append("first"), Append("second"), Append("third"))
+    services = make_services(store, chain)
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    row = store.get(inbox_id)
+    assert row["state"] == "done"
+    assert row["lease_until"] is None
+    assert row["attempts"] == 1
+    assert row["last_error"] is None
+    assert json.loads(row["result"]) == {"seen": ["first", "second", "third"]}
+    assert services.waker.woken == []
+    # a finished row is not run again
+    assert worker.process(services, inbox_id, owner="w") == "skipped"
+
+
+def test_process_skips_rows_it_cannot_claim(store, clock):
+    calls = Raise()
+    services = make_services(store, make_chain(calls))
+    inbox_id = accept(store)
+    assert store.claim(inbox_id, "someone-else", worker.LEASE_SECONDS)
+    assert worker.process(services, inbox_id, owner="w") == "skipped"
+    assert worker.process(services, 4242, owner="w") == "skipped"
+    assert calls.calls == 0
+
+
+def test_retry_later_defers_by_its_retry_after(store, clock):
+    plugin = Raise(RetryLater("Help Scout is busy", retry_after=17))
+    services = make_services(store, make_chain(Append("a"), plugin))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "retry"
+    row = store.get(inbox_id)
+    assert row["state"] == "pending"
+    assert row["next_attempt_at"] == T0 + 17
+    assert row["lease_until"] is None
+    assert row["last_error"] == "RetryLater: Help Scout is busy"
+    assert services.waker.woken == [(inbox_id, 17)]
+    assert services.metrics.snapshot() == {"retries": 1}
+    assert plugin.failures == []
+    # not before its time; then it runs and the state saved so far carries on
+    clock.advance(16)
+    assert worker.process(services, inbox_id, owner="w") == "skipped"
+    clock.advance(1)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    row = store.get(inbox_id)
+    assert row["state"] == "done" and row["attempts"] == 2
+    assert json.loads(row["result"]) == {"seen": ["a", "a"]}
+
+
+def test_plain_exception_backs_off_with_jitter(store, clock):
+    plugin = Raise(*[RuntimeError(f"boom {i}") for i in range(3)])
+    services = make_services(store, make_chain(plugin))
+    inbox_id = accept(store)
+    for attempt in (1, 2, 3):
+        assert worker.process(services, inbox_id, owner="w") == "retry"
+        row = store.get(inbox_id)
+        nominal = worker.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+        delay = row["next_attempt_at"] - clock.now
+        assert 0.5 * nominal <= delay < 1.5 * nominal
+        assert services.waker.woken[-1] == (inbox_id, pytest.approx(delay))
+        assert row["last_error"] == f"RuntimeError: boom {attempt - 1}"
+        assert row["state"] == "pending" and row["attempts"] == attempt
+        clock.advance(delay)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    assert plugin.failures == []
+
+
+@pytest.mark.parametrize("error", [PermanentError("no such mailbox"), Refused("HTTP 422 from Help Scout")])
+def test_permanent_errors_bury_at_once_and_tell_the_chain_once(store, clock, error):
+    first, second = Raise(error), Raise()
+    services = make_services(store, make_chain(first, second))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "dead"
+    row = store.get(inbox_id)
+    text = f"{type(error).__name__}: {error}"
+    assert row["state"] == "dead"
+    assert row["attempts"] == 1
+    assert row["last_error"] == text
+    assert row["lease_until"] is None
+    # every plugin of the chain hears about it, once
+    assert first.failures == [(inbox_id, text)]
+    assert second.failures == [(inbox_id, text)]
+    assert second.calls == 0  # the chain stopped at the failure
+    assert services.waker.woken == []
+    assert services.metrics.snapshot() == {"dead_letters": 1}
+    clock.advance(10_000)
+    assert store.due() == []
+    assert worker.process(services, inbox_id, owner="w") == "skipped"
+    assert len(first.failures) == 1
+
+
+def test_attempts_exhausted_bury_and_tell_once(store, clock):
+    plugin = Raise(*[RuntimeError("still down")] * (worker.MAX_ATTEMPTS + 5))
+    services = make_services(store, make_chain(plugin))
+    inbox_id = accept(store)
+    outcomes = []
+    for _ in range(worker.MAX_ATTEMPTS + 3):
+        outcomes.append(worker.process(services, inbox_id, owner="w"))
+        clock.advance(worker.BACKOFF_CAP_SECONDS * 2)
+    assert outcomes == ["retry"] * (worker.MAX_ATTEMPTS - 1) + ["dead"] + ["skipped"] * 3
+    row = store.get(inbox_id)
+    assert row["state"] == "dead"
+    assert row["attempts"] == worker.MAX_ATTEMPTS
+    assert row["last_error"] == "RuntimeError: still down"
+    assert plugin.failures == [(inbox_id, "RuntimeError: still down")]
+    assert plugin.calls == worker.MAX_ATTEMPTS
+    assert services.metrics.snapshot() == {"retries": worker.MAX_ATTEMPTS - 1, "dead_letters": 1}
+
+
+def test_a_raising_handle_failure_does_not_escape(store, clock):
+    plugin = Raise(PermanentError("bad input"), failure_raises=True)
+    services = make_services(store, make_chain(plugin))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "dead"
+    assert store.get(inbox_id)["state"] == "dead"
+    assert plugin.failures == [(inbox_id, "PermanentError: bad input")]
+
+
+def test_a_job_whose_route_is_gone_is_buried(store, clock):
+    calls = Raise()
+    services = make_services(store, make_chain(calls))
+    inbox_id = accept(store, route="/bling/removed")
+    assert worker.process(services, inbox_id, owner="w") == "dead"
+    row = store.get(inbox_id)
+    assert row["state"] == "dead"
+    assert "/bling/removed" in row["last_error"]
+    assert calls.calls == 0 and calls.failures == []
+
+
+def test_the_dead_owner_cannot_overwrite_a_reclaimed_row(store, clock):
+    """A worker whose lease lapsed mid-job and then fails must not touch the row."""
+    services = make_services(store, make_chain(Append("a")))
+    inbox_id = accept(store)
+    assert store.claim(inbox_id, "slow", worker.LEASE_SECONDS)
+    clock.advance(worker.LEASE_SECONDS + 1)
+    assert worker.process(services, inbox_id, owner="fresh") == "done"
+    store.retry(inbox_id, "slow", "late failure", 5, {})
+    assert store.get(inbox_id)["state"] == "done"
+
+
+# -- Context.effect: exactly once ---------------------------------------------------------
+
+
+def test_effect_done_is_not_redone_after_a_later_plugin_failed(store, clock):
+    effect = Effect()
+    later = Raise(RuntimeError("Twilio 500"))
+    services = make_services(store, make_chain(effect, later))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "retry"
+    assert effect.ledger == [(inbox_id, 1)]
+    assert store.effect(inbox_id, "write")["state"] == "done"
+    clock.advance(3600)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    assert effect.ledger == [(inbox_id, 1)]  # exactly once
+    # the second attempt got the first attempt's recorded result
+    assert json.loads(store.get(inbox_id)["result"])["write"] == {"id": 1, "attempt": 1}
+
+
+class WriteTimedOut(TimeoutError, AmbiguousOutcome):
+    """A write whose outcome is unknown (the API clients mix AmbiguousOutcome in)."""
+
+
+def test_ambiguous_effect_found_on_the_next_attempt_is_not_redone(store, clock):
+    effect = Effect(do_errors=[WriteTimedOut("read timeout")], find=lambda since: {"id": "found-it"})
+    services = make_services(store, make_chain(effect))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "retry"
+    recorded = store.effect(inbox_id, "write")
+    assert recorded["state"] == "attempting" and recorded["started_at"] == T0
+    assert effect.find_calls == []  # nothing to look for on the first attempt
+    clock.advance(3600)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    assert effect.find_calls == [T0]  # looked for writes since the ambiguous attempt began
+    assert effect.ledger == [(inbox_id, 1)]  # not redone
+    recorded = store.effect(inbox_id, "write")
+    assert recorded["state"] == "done" and recorded["result"] == {"id": "found-it"}
+    assert json.loads(store.get(inbox_id)["result"])["write"] == {"id": "found-it"}
+
+
+def test_ambiguous_effect_not_found_is_redone(store, clock):
+    effect = Effect(do_errors=[WriteTimedOut("read timeout")], find=lambda since: None)
+    services = make_services(store, make_chain(effect))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "retry"
+    clock.advance(3600)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    assert effect.find_calls == [T0]
+    assert effect.ledger == [(inbox_id, 1), (inbox_id, 2)]
+    recorded = store.effect(inbox_id, "write")
+    assert recorded["state"] == "done"
+    assert recorded["result"] == {"id": 2, "attempt": 2}
+    assert recorded["started_at"] == T0 + 3600
+
+
+def test_non_ambiguous_effect_failure_is_simply_redone(store, clock):
+    effect = Effect(do_errors=[ConnectionRefusedError("nothing was sent")], find=lambda since: {"id": "x"})
+    services = make_services(store, make_chain(effect))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "retry"
+    assert store.effect(inbox_id, "write") is None  # known not to have happened
+    clock.advance(3600)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    assert effect.find_calls == []  # no need to look
+    assert effect.ledger == [(inbox_id, 1), (inbox_id, 2)]
+    assert store.effect(inbox_id, "write")["result"] == {"id": 2, "attempt": 2}
+
+
+def test_ambiguous_effect_without_find_is_redone(store, clock):
+    effect = Effect(do_errors=[WriteTimedOut("read timeout")])
+    services = make_services(store, make_chain(effect))
+    inbox_id = accept(store)
+    assert worker.process(services, inbox_id, owner="w") == "retry"
+    clock.advance(3600)
+    assert worker.process(services, inbox_id, owner="w") == "done"
+    assert effect.ledger == [(inbox_id, 1), (inbox_id, 2)]
+
+
+def test_effects_are_per_event(store, clock):
+    ledger = []
+    services = make_services(store, make_chain(Effect(ledger=ledger)))
+    ids = [accept(store, key=f"SM{i}", supporter=f"+{i}") for i in range(3)]
+    assert worker.drain(services) == {"done": 3}
+    assert sorted(ledger) == [(i, 1) for i in ids]
+
+
+# -- drain and sweep ---------------------------------------------------------------
+
+
+def test_drain_runs_every_due_row_one_supporter_at_a_time(store, clock):
+    order = []
+
+    class Record:
+        @hookimpl
+        def handle_event(self, context, event):
+            order.append(event["key"])
+
+    services = make_services(store, make_chain(Record()))
+    accept(store, "A1", supporter="+A")
+    accept(store, "A2", supporter="+A")
+    accept(store, "B1", supporter="+B")
+    accept(store, "A3", supporter="+A")
+    totals = worker.drain(services)
+    assert totals.get("done") == 4
+    assert order.index("A1") < order.index("A2") < order.index("A3")
+    assert sorted(order) == ["A1", "A2", "A3", "B1"]
+    assert store.counts() == {"done": 4}
+    assert worker.drain(services) == {}
+
+
+def test_drain_leaves_deferred_rows_for_later(store, clock):
+    plugin = Raise(RetryLater("later", retry_after=30))
+    services = make_services(store, make_chain(plugin))
+    inbox_id = accept(store)
+    assert worker.drain(services) == {"retry": 1}
+    assert store.get(inbox_id)["state"] == "pending"
+    clock.advance(30)
+    assert worker.drain(services) == {"done": 1}
+    assert store.get(inbox_id)["state"] == "done"
+
+
+def test_sweep_wakes_due_rows(store, clock):
+    services = make_services(store, make_chain(Append("a")))
+    fresh = accept(store, "SM1", supporter="+1")
+    leased = accept(store, "SM2", supporter="+2")
+    deferred = accept(store, "SM3", supporter="+3")
+    finished = accept(store, "SM4", supporter="+4")
+    store.claim(leased, "dead-worker", worker.LEASE_SECONDS)
+    store.claim(deferred, "w", worker.LEASE_SECONDS)
+    store.retry(deferred, "w", "later", 300, {})
+    store.claim(finished, "w", worker.LEASE_SECONDS)
+    store.finish(finished, "w", {})
+
+    assert worker.sweep(services) == 1
+    assert services.waker.woken == [(fresh, 0)]
+    services.waker.woken.clear()
+    clock.advance(worker.LEASE_SECONDS + 1)  # the dead worker's lease lapsed
+    assert worker.sweep(services) == 2
+    assert services.waker.woken == [(fresh, 0), (leased, 0)]
+    services.waker.woken.clear()
+    clock.advance(300)
+    assert worker.sweep(services, limit=2) == 2
+    assert [i for i, _ in services.waker.woken] == [fresh, leased]
+    services.waker.woken.clear()
+    assert worker.sweep(services) == 3
+    assert [i for i, _ in services.waker.woken] == [fresh, leased, deferred]
+    # the woken rows do run: nothing was lost
+    assert worker.drain(services) == {"done": 3}
+    assert store.counts() == {"done": 4}
+    assert worker.sweep(services) == 0
