@@ -14,6 +14,19 @@ def vcr_cassette_dir(request):
     return os.path.join(ROOT, "cassettes", module)
 
 
+@pytest.fixture
+def default_cassette_name(request):
+    """Name cassettes after the test, without the store engine it runs on."""
+    import re
+
+    marker = request.node.get_closest_marker("default_cassette")
+    if marker is not None:
+        return marker.args[0]
+    name = re.sub(r"(?<=[\[-])(sqlite|postgres)(?=[\]-])", "", request.node.name)
+    name = name.replace("[-", "[").replace("-]", "]").replace("--", "-").replace("[]", "")
+    return name.replace("/", "-")
+
+
 @pytest.fixture(scope="session")
 def vcr_config():
     """Scrub credentials; match on method and full URL (body where asked)."""
@@ -40,9 +53,9 @@ POSTGRES_URL = os.environ.get("BLING_TEST_POSTGRES_URL", "postgresql://postgres@
 
 
 @pytest.fixture
-def env(tmp_path):
-    """A complete test environment (fake credentials, SQLite store in tmp)."""
-    return test_env(f"sqlite:///{tmp_path / 'bling.db'}")
+def env(store_url):
+    """A complete test environment (fake credentials), once per store engine."""
+    return test_env(store_url)
 
 
 @pytest.fixture
