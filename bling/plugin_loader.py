@@ -71,7 +71,12 @@ def load_plugins(plugins_dir: str | None, allow: tuple[str, ...] | None = None,
             except Exception as ex:  # a broken package must say which one it is
                 raise ConfigError(f"plugin {ep.name!r} (package: {dist}) failed to import: {ex}") from ex
             add(ep.name, module, f"package: {dist}")
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as ex:
+        name = pm.get_name(ex.plugin) or repr(ex.plugin)
+        source = infos[name].source if name in infos else "unknown"
+        raise ConfigError(f"plugin {name!r} ({source}): {ex} (a typo in a hook name?)") from None
     return pm, infos
 
 

@@ -9,6 +9,7 @@ loaded plugins by :mod:`bling.app`.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 
@@ -113,6 +114,13 @@ def load_routes(path: str) -> list[Route]:
 
 
 def _first_problem(messages: dict) -> str:
+    """One clear sentence: an unknown (mistyped) key first, else the first bad key."""
+    unknown = sorted(k for k, v in messages.items() if "Unknown field." in (v if isinstance(v, list) else []))
+    if unknown:
+        key = unknown[0]
+        guess = difflib.get_close_matches(key, list(_RouteSchema().fields), n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        return f"key {key!r}: unknown key{hint}"
     key, value = sorted(messages.items())[0]
     text = value if isinstance(value, str) else " ".join(str(v) for v in (value.values() if isinstance(value, dict) else value))
     return f"key {key!r}: {text}"

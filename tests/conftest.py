@@ -47,7 +47,7 @@ from bling.queue import RecordingWaker  # noqa: E402
 from bling.services import build_services  # noqa: E402
 from bling.settings import load_settings  # noqa: E402
 
-from support import test_env  # noqa: E402
+from support import make_env  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -55,7 +55,7 @@ POSTGRES_URL = os.environ.get("BLING_TEST_POSTGRES_URL", "postgresql://postgres@
 @pytest.fixture
 def env(store_url):
     """A complete test environment (fake credentials), once per store engine."""
-    return test_env(store_url)
+    return make_env(store_url)
 
 
 @pytest.fixture

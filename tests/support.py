@@ -26,7 +26,7 @@ SUPPORTER = "+16175550123"
 BLACKHOLE = "blackhole.example.org"
 
 
-def test_env(store_path: str, **overrides: str) -> dict[str, str]:
+def make_env(store_path: str, **overrides: str) -> dict[str, str]:
     """A complete environment for Bling, with fake credentials."""
     env = {
         "HELPSCOUT_API_CLIENT_ID": "test-client-id",

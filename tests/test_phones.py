@@ -1,0 +1,39 @@
+"""Phone numbers: E.164 everywhere, the original blackhole identity kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from bling.phones import blackhole_email, from_blackhole, pretty, to_e164
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("+16175550100", "+16175550100"), ("(617) 555-0100", "+16175550100"), ("617.555.0100", "+16175550100"),
+    ("+1 617 555 0100", "+16175550100"), ("+447700900123", "+447700900123"), ("+33 6 12 34 56 78", "+33612345678"),
+    ("anonymous", None), ("unknown", None), ("12345", None), ("", None), (None, None), ("+", None),
+])
+def test_to_e164(raw, expected):
+    assert to_e164(raw) == expected
+
+
+def test_nanp_blackhole_keeps_original_ten_digits():
+    assert blackhole_email("+16175550123", "bh.example") == "6175550123@bh.example"
+
+
+def test_international_blackhole_keeps_country_code():
+    assert blackhole_email("+447700900123", "bh.example") == "447700900123@bh.example"
+
+
+@pytest.mark.parametrize("phone", ["+16175550123", "+447700900123", "+33612345678"])
+def test_blackhole_round_trip(phone):
+    assert from_blackhole(blackhole_email(phone, "bh.example"), "bh.example") == phone
+
+
+@pytest.mark.parametrize("email", ["someone@example.com", "6175550123@other.example", "abc@bh.example", None, "x"])
+def test_from_blackhole_rejects_other_addresses(email):
+    assert from_blackhole(email, "bh.example") is None
+
+
+def test_pretty():
+    assert pretty("+16175550123") == "(617) 555-0123"
+    assert pretty("+447700900123") == "+44 7700 900123"

@@ -1,0 +1,79 @@
+"""routes.toml: the real file is valid; every mistake stops start-up with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from bling.chains import compile_chains
+from bling.errors import ConfigError
+from bling.plugin_loader import load_plugins
+from bling.routes import load_routes
+from bling.settings import ROOT
+
+GOOD = '''
+[[route]]
+path = "/bling/twilio_sms"
+verify = "twilio"
+schema = "twilio_sms"
+chain = ["inbound_sms", "autoreply"]
+'''
+
+
+def compile_text(tmp_path, text):
+    path = tmp_path / "routes.toml"
+    path.write_text(text)
+    pm, infos = load_plugins(str(ROOT / "plugins"), entry_points=False)
+    return compile_chains(load_routes(str(path)), pm, infos, str(path)), str(path)
+
+
+def test_the_real_routes_toml_is_valid():
+    pm, infos = load_plugins(str(ROOT / "plugins"), entry_points=False)
+    chains = compile_chains(load_routes(str(ROOT / "routes.toml")), pm, infos, "routes.toml")
+    paths = [c.route.path for c in chains]
+    assert paths == ["/bling/twilio_sms", "/bling/helpscout_webhook"]
+    assert chains[0].route.chain == ("inbound_sms", "autoreply")
+
+
+def test_defaults_of_a_minimal_route(tmp_path):
+    (chain,), _ = compile_text(tmp_path, GOOD)
+    assert chain.route.respond == "twiml" and chain.route.methods == ("POST",)
+    assert chain.route.name == "bling_twilio_sms"
+
+
+@pytest.mark.parametrize("text,fragments", [
+    (GOOD.replace('"twilio_sms"', '"twilio_smss"'), ["route /bling/twilio_sms", "key 'schema'", "twilio_smss"]),
+    (GOOD.replace('verify = "twilio"', 'verify = "twillio"'), ["route /bling/twilio_sms", "key 'verify'", "twillio"]),
+    (GOOD.replace('"autoreply"', '"auto_reply"'), ["route /bling/twilio_sms", "key 'chain'", "unknown plugin 'auto_reply'"]),
+    (GOOD.replace('chain =', 'chian ='), ["[[route]] #1 (/bling/twilio_sms)", "chian"]),
+    (GOOD + GOOD, ["[[route]] #2 (/bling/twilio_sms)", "key 'path'", "already used by [[route]] #1"]),
+    (GOOD.replace('path = "/bling/twilio_sms"', 'path = "bling"'), ["key 'path'", "must start with /"]),
+    (GOOD + 'respond = "xml"\n', ["key 'respond'"]),
+    (GOOD + "[route.options.agent_reply]\nsources = ['web']\n", ["key 'options.agent_reply'", "not in this route's chain"]),
+    ("[[route]\npath = 1", ["TOML syntax error"]),
+    ('[routes]\npath = "/x"\n', ["routes"]),
+    ("", ["route"]),
+    (GOOD.replace('chain = ["inbound_sms", "autoreply"]', "chain = []"), ["key 'chain'"]),
+])
+def test_bad_routes_name_file_route_and_key(tmp_path, text, fragments):
+    with pytest.raises(ConfigError) as ex:
+        compile_text(tmp_path, text)
+    message = str(ex.value)
+    assert str(tmp_path / "routes.toml") in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_missing_routes_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_routes(str(tmp_path / "absent.toml"))
+
+
+def test_bad_routes_stop_the_service_before_serving(env, tmp_path):
+    from bling.queue import RecordingWaker
+    from bling.services import build_services
+    from bling.settings import load_settings
+
+    (tmp_path / "routes.toml").write_text(GOOD.replace('"autoreply"', '"nope"'))
+    with pytest.raises(ConfigError, match="unknown plugin 'nope'"):
+        build_services(load_settings(dict(env, BLING_ROUTES=str(tmp_path / "routes.toml"))), waker=RecordingWaker(),
+                       entry_points=False)

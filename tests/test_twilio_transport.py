@@ -1,0 +1,49 @@
+"""The Twilio transport sends only for twilio: mailboxes, from the hotline number."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+from bling.mailboxes import Mailbox
+from bling.plugin_loader import load_plugins
+from bling.settings import ROOT
+
+PLUGIN = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["twilio_transport"].module
+
+
+class FakeGateway:
+    def __init__(self):
+        self.sent, self.looked = [], []
+
+    def send_sms(self, **kwargs):
+        self.sent.append(kwargs)
+        return "SM1"
+
+    def find_sent_message(self, from_, to, body, since):
+        self.looked.append((from_, to, body, since))
+        return None
+
+
+def test_sends_from_the_hotline_number():
+    gateway = FakeGateway()
+    context = SimpleNamespace(twilio=gateway)
+    mailbox = Mailbox("twilio", "+16175550100", 1)
+    assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) == "SM1"
+    assert gateway.sent == [{"from_": "+16175550100", "to": "+16175550123", "body": "hi", "media_urls": None}]
+
+
+def test_other_transports_are_left_alone():
+    gateway = FakeGateway()
+    context = SimpleNamespace(twilio=gateway)
+    mailbox = Mailbox("mobilecommons", "12345", 1)
+    assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
+    assert PLUGIN.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None
+    assert gateway.sent == [] and gateway.looked == []
+
+
+def test_find_returns_a_list_and_passes_utc_time():
+    gateway = FakeGateway()
+    mailbox = Mailbox("twilio", "+16175550100", 1)
+    assert PLUGIN.transport_find_sms(SimpleNamespace(twilio=gateway), mailbox, "+16175550123", "hi", 1795608000.0) == []
+    assert gateway.looked[0][3] == datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
