@@ -154,6 +154,32 @@ def plugins() -> None:
         click.echo(f"{info.name:24} {info.source}\n{'':24} hooks: {', '.join(implemented_hooks(pm, info.module))}")
 
 
+@main.command()
+@click.option("--since", default="2h", show_default=True,
+              help="How far back: a duration (90m, 2h, 3d) or an ISO time (2026-11-25T08:00:00Z).")
+def reconcile(since: str) -> None:
+    """Ingest texts Twilio received that never reached Bling (never twice)."""
+    from .reconcile import reconcile as run
+
+    services = _services_or_exit()
+    counts = run(services, since=_parse_since(since))
+    click.echo(f"{counts['seen']} received, {counts['ingested']} ingested, {counts['already']} already in Bling")
+
+
+def _parse_since(value: str) -> datetime:
+    """Parse '2h' / '90m' / '3d' or an ISO-8601 time into an aware UTC datetime."""
+    from datetime import timedelta
+
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a duration like 2h nor an ISO time", param_hint="--since") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 @main.group()
 def jobs() -> None:
     """Inspect and replay accepted events (dead letters included)."""

@@ -58,6 +58,12 @@ class HueyWaker:
 
             return sweep(self.services)
 
+        @huey.periodic_task(crontab(minute="*/10"), name="bling.reconcile")
+        def reconcile_task() -> dict:
+            from .reconcile import reconcile
+
+            return reconcile(self.services)
+
         self._process_task = process_task
         self._sweep_task = sweep_task
 

@@ -210,6 +210,10 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(sa.update(inbox).where(*where).values(**values))
 
+    def has_key(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).first() is not None
+
     def get(self, inbox_id: int) -> dict | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()

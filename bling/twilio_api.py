@@ -277,6 +277,16 @@ class TwilioGateway:
             raise self._classify(exc, request_sent=False) from exc
         return found
 
+    def list_media(self, message_sid: str) -> list[dict]:
+        """The media of a received MMS as ``{"url", "content_type"}``, like the webhook's."""
+        try:
+            items = self._messages(message_sid).media.list()
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=False) from exc
+        base = self._client.api.base_url.rstrip("/")
+        return [{"url": base + item.uri.removesuffix(".json"), "content_type": item.content_type or "application/octet-stream"}
+                for item in items]
+
     def _classify(self, exc: Exception, request_sent: bool) -> TwilioSendError:
         """Map a library/transport failure to Bling's error kinds.
 
