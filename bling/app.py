@@ -64,6 +64,8 @@ class Endpoint:
             log.info("ignored %s event %s: %s", self.route.path, self._safe_key(event), reason)
             return self._answer(resp, context, None)
         if not self.route.is_job:
+            if self.route.background:
+                self._accept(event, context)
             results = [r for r in self.chain.handle(context, event) if r is not None]
             metrics.incr(f"webhook:{self.route.path}:rendered")
             return self._answer(resp, context, results[0] if results else None)

@@ -19,15 +19,25 @@ class Chain:
     verifier: object
     schema: object
     hooks: pluggy.PluginManager  # only this chain's plugins, in order
+    background_hooks: pluggy.PluginManager | None = None  # respond = "chain" routes' worker part
+
+    @property
+    def job_hooks(self) -> pluggy.PluginManager | None:
+        """The plugins a worker runs for accepted events of this route."""
+        return self.hooks if self.route.is_job else self.background_hooks
 
     def triage(self, context, event) -> str | None:
         return self.hooks.hook.triage_event(context=context, event=event)
 
     def handle(self, context, event) -> list:
+        """Run the request-time chain (respond = "chain") or, for job routes, the job."""
         return self.hooks.hook.handle_event(context=context, event=event)
 
+    def handle_job(self, context, event) -> list:
+        return self.job_hooks.hook.handle_event(context=context, event=event)
+
     def fail(self, context, event, error: str) -> None:
-        self.hooks.hook.handle_failure(context=context, event=event, error=error)
+        self.job_hooks.hook.handle_failure(context=context, event=event, error=error)
 
 
 def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[str, PluginInfo],
@@ -42,17 +52,24 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
             raise ConfigError(f"{where}: key 'verify': unknown verifier {route.verify!r} (known: {', '.join(sorted(verifiers))})")
         if route.schema not in schemas:
             raise ConfigError(f"{where}: key 'schema': unknown schema {route.schema!r} (known: {', '.join(sorted(schemas))})")
-        plugins = []
-        for name in route.chain:
-            if name not in infos:
-                known = ", ".join(sorted(n for n in infos if "." not in n))
-                raise ConfigError(f"{where}: key 'chain': unknown plugin {name!r} (known: {known})")
-            plugins.append((name, infos[name].module))
+        plugins = _resolve(route.chain, "chain", infos, where)
+        background = _resolve(route.background, "background", infos, where)
         for name in route.options:
-            if name not in route.chain:
+            if name not in route.chain and name not in route.background:
                 raise ConfigError(f"{where}: key 'options.{name}': {name!r} is not in this route's chain")
-        chains.append(Chain(route, verifiers[route.verify], schemas[route.schema](), chain_manager(plugins)))
+        chains.append(Chain(route, verifiers[route.verify], schemas[route.schema](), chain_manager(plugins),
+                            chain_manager(background) if background else None))
     return chains
+
+
+def _resolve(names, key: str, infos: dict[str, PluginInfo], where: str) -> list[tuple[str, object]]:
+    plugins = []
+    for name in names:
+        if name not in infos:
+            known = ", ".join(sorted(n for n in infos if "." not in n))
+            raise ConfigError(f"{where}: key '{key}': unknown plugin {name!r} (known: {known})")
+        plugins.append((name, infos[name].module))
+    return plugins
 
 
 def _merged(results: list[dict]) -> dict:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, fields
 
-from marshmallow import RAISE, Schema, ValidationError, fields as mfields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields as mfields, validate, validates_schema, post_load
 
 from .errors import ConfigError
+from .hours import BusinessHours, parse_hours
 
 DEFAULT_AUTO_REPLY = "We've received your message and will get back to you shortly."
 DEFAULT_FAILURE_REPLY = (
@@ -33,6 +34,13 @@ class MailboxOptions:
     auto_reply: str = DEFAULT_AUTO_REPLY
     failure_reply: str = DEFAULT_FAILURE_REPLY
     thread_cap: int = 90  # Help Scout refuses the 101st thread; keep headroom
+    timezone: str = "UTC"
+    hours: tuple[str, ...] = ()  # empty: always open
+
+    @property
+    def business_hours(self) -> BusinessHours:
+        """The parsed ``hours`` in ``timezone`` (validated when the file is read)."""
+        return parse_hours(self.hours, self.timezone)
 
 
 class _OptionsSchema(Schema):
@@ -42,6 +50,22 @@ class _OptionsSchema(Schema):
     auto_reply = mfields.String(validate=validate.Length(max=1600))
     failure_reply = mfields.String(validate=validate.Length(min=1, max=1600))
     thread_cap = mfields.Integer(validate=validate.Range(min=1, max=99))
+    timezone = mfields.String()
+    hours = mfields.List(mfields.String())
+
+    @validates_schema
+    def _hours_parse(self, data, **_kwargs):
+        if "hours" in data or "timezone" in data:
+            try:
+                parse_hours(data.get("hours", []), data.get("timezone", "UTC"))
+            except ValueError as ex:
+                raise ValidationError(str(ex), "hours" if "hours" in data else "timezone") from None
+
+    @post_load
+    def _tuples(self, data, **_kwargs):
+        if "hours" in data:
+            data["hours"] = tuple(data["hours"])
+        return data
 
 
 class _FileSchema(Schema):

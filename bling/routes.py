@@ -18,7 +18,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from .errors import ConfigError
 
 #: How a route answers. Job routes accept durably and answer at once;
-#: ``chain`` routes run their chain in the request and answer its result.
+#: ``chain`` routes run their chain in the request and answer its result,
+#: and may also accept the event for a ``background`` chain run by a worker.
 RESPONSES = {
     "twiml": "empty TwiML <Response/> (text/xml) once the event is accepted",
     "no_content": "204 No Content once the event is accepted",
@@ -36,6 +37,7 @@ class Route:
     schema: str
     chain: tuple[str, ...]
     respond: str = "twiml"
+    background: tuple[str, ...] = ()
     methods: tuple[str, ...] = ("POST",)
     description: str = ""
     options: dict = field(default_factory=dict, compare=False, hash=False)
@@ -44,6 +46,11 @@ class Route:
     def is_job(self) -> bool:
         """True when the chain runs later in a worker, not in the request."""
         return self.respond != "chain"
+
+    @property
+    def job_chain(self) -> tuple[str, ...]:
+        """The plugins a worker runs for this route's accepted events."""
+        return self.chain if self.is_job else self.background
 
 
 class _RouteSchema(Schema):
@@ -56,6 +63,7 @@ class _RouteSchema(Schema):
     schema = fields.String(required=True)
     chain = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     respond = fields.String(load_default="twiml", validate=validate.OneOf(sorted(RESPONSES)))
+    background = fields.List(fields.String(), load_default=list)
     methods = fields.List(fields.String(validate=validate.OneOf(["GET", "POST"])), load_default=["POST"])
     description = fields.String(load_default="")
     options = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
@@ -94,6 +102,9 @@ def load_routes(path: str) -> list[Route]:
         if data["path"] in seen:
             raise ConfigError(f"{path}: {label}: key 'path': {data['path']} is already used by {seen[data['path']]}")
         seen[data["path"]] = label
+        if data["background"] and data["respond"] != "chain":
+            raise ConfigError(f"{path}: {label}: key 'background': only for respond = \"chain\" routes "
+                              "(a job route's chain already runs in the background)")
         name = data.get("name") or data["path"].strip("/").replace("/", "_") or "root"
         routes.append(
             Route(
@@ -103,6 +114,7 @@ def load_routes(path: str) -> list[Route]:
                 schema=data["schema"],
                 chain=tuple(data["chain"]),
                 respond=data["respond"],
+                background=tuple(data["background"]),
                 methods=tuple(data["methods"]),
                 description=data["description"],
                 options=data["options"],

@@ -51,8 +51,8 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
     if row is None:
         return "skipped"
     chain = services.chains_by_path.get(row["route"])
-    if chain is None:
-        store.bury(inbox_id, owner, f"route {row['route']} is no longer in routes.toml", row["result"])
+    if chain is None or chain.job_hooks is None:
+        store.bury(inbox_id, owner, f"route {row['route']} has no job chain in routes.toml any more", row["result"])
         return "dead"
     event = row["payload"]
     context = Context(settings=services.settings, route=chain.route, services=services,
@@ -60,7 +60,7 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
                       attempt=row["attempts"], state=dict(row["result"]),
                       logger=logging.getLogger(f"bling.job.{inbox_id}"))
     try:
-        chain.handle(context, event)
+        chain.handle_job(context, event)
     except Exception as ex:  # every failure is classified; none escapes the worker
         error = f"{type(ex).__name__}: {ex}"
         if is_permanent(ex) or row["attempts"] >= MAX_ATTEMPTS:

@@ -121,15 +121,36 @@ def store_url(request, tmp_path):
     return fresh_postgres(request.node.name)
 
 
+_SCHEMA = f"bling_test_{os.getpid()}"
+
+
 def fresh_postgres(name: str) -> str:
-    """Empty Bling's tables in the test database, for one test."""
+    """Empty Bling's tables for one test, in a schema of this test run's own.
+
+    Each pytest process gets its own schema, so two runs on one server do
+    not drop each other's tables.
+    """
     import sqlalchemy as sa
 
     from bling.store import metadata
 
     engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
     with engine.begin() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242)"))
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_SCHEMA}"))
+        conn.execute(sa.text(f"SET search_path TO {_SCHEMA}"))
         metadata.drop_all(conn)
     engine.dispose()
-    return POSTGRES_URL
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{_SCHEMA}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema():
+    yield
+    if postgres_available():
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {_SCHEMA} CASCADE"))
+        engine.dispose()

@@ -181,3 +181,36 @@ def test_hook_transport_find_sms(wire):
     services.plugins["probe"].module.SENT.append(("loft-7", "+16175550123", "coo"))
     assert drain(services) == {"done": 1}
     assert len(services.plugins["probe"].module.SENT) == 1  # found, not sent again
+
+
+def test_chain_route_answers_in_request_and_runs_background_in_worker(tmp_path, env):
+    plugins = tmp_path / "plugins"
+    shutil.copytree(ROOT / "plugins", plugins, dirs_exist_ok=True)
+    (plugins / "render.py").write_text(textwrap.dedent('''
+        """Probe: answers TwiML in the request."""
+        from bling.hookspecs import hookimpl
+
+        @hookimpl
+        def handle_event(context, event):
+            return '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello</Say></Response>'
+    '''))
+    (plugins / "later.py").write_text(textwrap.dedent('''
+        """Probe: runs in the worker afterwards."""
+        from bling.hookspecs import hookimpl
+
+        @hookimpl
+        def handle_event(context, event):
+            context.state["later"] = event["message_sid"]
+    '''))
+    routes = tmp_path / "routes.toml"
+    routes.write_text(SMS_ROUTE.format(verify="twilio", schema="twilio_sms", chain='["render"]')
+                      + 'respond = "chain"\nbackground = ["later"]\n')
+    settings = load_settings(dict(env, BLING_ROUTES=str(routes), BLING_PLUGINS_DIR=str(plugins)))
+    services = build_services(settings, waker=RecordingWaker(), entry_points=False)
+    client = falcon.testing.TestClient(create_app(services))
+    resp = post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
+    assert resp.text.endswith("<Response><Say>Hello</Say></Response>")
+    assert resp.headers["content-type"].startswith("text/xml")
+    assert drain(services) == {"done": 1}
+    (row,) = services.store.rows()
+    assert '"later": "SM11111111111111111111111111111111"' in row["result"]

@@ -48,6 +48,7 @@ def test_defaults_of_a_minimal_route(tmp_path):
     (GOOD + GOOD, ["[[route]] #2 (/bling/twilio_sms)", "key 'path'", "already used by [[route]] #1"]),
     (GOOD.replace('path = "/bling/twilio_sms"', 'path = "bling"'), ["key 'path'", "must start with /"]),
     (GOOD + 'respond = "xml"\n', ["key 'respond'"]),
+    (GOOD + "background = [\"autoreply\"]\n", ["key 'background'", "only for respond"]),
     (GOOD + "[route.options.agent_reply]\nsources = ['web']\n", ["key 'options.agent_reply'", "not in this route's chain"]),
     ("[[route]\npath = 1", ["TOML syntax error"]),
     ('[routes]\npath = "/x"\n', ["routes"]),
