@@ -12,6 +12,7 @@ a retried job never posts twice.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .helpscout import HelpScoutMoved, HelpScoutNotFound, HelpScoutThreadLimit
@@ -22,24 +23,43 @@ from bs4 import BeautifulSoup
 SKEW_SECONDS = 120
 
 
-def post_from_supporter(context, phone: str, text: str, subject: str, thread_type: str = "customer") -> int:
+@dataclass(frozen=True)
+class Post:
+    """What to post for a supporter: text, and how a new conversation is named."""
+
+    phone: str
+    email: str
+    text: str
+    subject: str
+    thread_type: str = "customer"  # "phone" for calls and voicemails
+    attachments: tuple = field(default=())  # Help Scout objects: fileName, mimeType, data (base64)
+
+    def thread_fields(self) -> dict:
+        return {"attachments": list(self.attachments)} if self.attachments else {}
+
+
+def post_from_supporter(context, phone: str, text: str, subject: str, thread_type: str = "customer",
+                        attachments: list[dict] | None = None) -> int:
     """Post ``text`` from the supporter at ``phone``; return the conversation id.
 
     Sets ``context.state['first_contact']`` (no earlier conversation in this
-    mailbox) and ``context.state['conversation_id']``.
+    mailbox) and ``context.state['conversation_id']``. ``thread_type`` is
+    ``customer`` (texts) or ``phone`` (calls, voicemails); ``attachments``
+    are Help Scout attachment objects (``fileName``, ``mimeType``, ``data``).
     """
+    post = Post(phone, blackhole_email(phone, context.settings.blackhole_domain), text, subject, thread_type,
+                tuple(attachments or ()))
     store, mailbox = context.store, context.mailbox
     cap = context.mailbox_options.thread_cap
-    email = blackhole_email(phone, context.settings.blackhole_domain)
     known = store.conversation_for(mailbox.mailbox_id, phone)
-    resumed = _resume(context, phone, email, text, subject, thread_type, known)
+    resumed = _resume(context, post, known)
     if resumed is not None:
         return resumed
     for _ in range(3):  # a moved conversation is followed at most a few times
         if known and known["thread_count"] < cap:
             context.state.setdefault("first_contact", False)
             try:
-                _post_thread(context, known["conversation_id"], email, text, thread_type)
+                _post_thread(context, known["conversation_id"], post)
             except HelpScoutMoved as ex:
                 known = {"conversation_id": ex.new_id, "thread_count": known["thread_count"]}
                 store.remember_conversation(mailbox.mailbox_id, phone, ex.new_id, known["thread_count"])
@@ -50,13 +70,13 @@ def post_from_supporter(context, phone: str, text: str, subject: str, thread_typ
                 break
             except HelpScoutThreadLimit:
                 store.remember_conversation(mailbox.mailbox_id, phone, known["conversation_id"], cap)
-                return _open_conversation(context, phone, email, text, subject, thread_type)
+                return _open_conversation(context, post)
             return _remember(context, phone, known["conversation_id"], known["thread_count"] + 1)
         break
-    return _search_then_post(context, phone, email, text, subject, thread_type, had_map=known is not None)
+    return _search_then_post(context, post, had_map=known is not None)
 
 
-def _resume(context, phone, email, text, subject, thread_type, known) -> int | None:
+def _resume(context, post: Post, known) -> int | None:
     """Finish the write an earlier attempt of this event started, if any.
 
     Without this a retry could choose differently (e.g. post into the
@@ -66,59 +86,62 @@ def _resume(context, phone, email, text, subject, thread_type, known) -> int | N
         return None
     for effect in context.store.effects_of(context.inbox_id):
         if effect["name"] == "conversation":
-            return _open_conversation(context, phone, email, text, subject, thread_type)
+            return _open_conversation(context, post)
         if effect["name"].startswith("thread:"):
             conversation_id = int(effect["name"].split(":", 1)[1])
-            _post_thread(context, conversation_id, email, text, thread_type)
+            _post_thread(context, conversation_id, post)
             count = known["thread_count"] + 1 if known and known["conversation_id"] == conversation_id else 1
-            return _remember(context, phone, conversation_id, count)
+            return _remember(context, post.phone, conversation_id, count)
     return None
 
 
-def _search_then_post(context, phone, email, text, subject, thread_type, had_map: bool) -> int:
+def _search_then_post(context, post: Post, had_map: bool) -> int:
     cap = context.mailbox_options.thread_cap
-    found = context.helpscout.find_conversations(context.mailbox.mailbox_id, email)
+    found = context.helpscout.find_conversations(context.mailbox.mailbox_id, post.email)
     context.state.setdefault("first_contact", not found and not had_map)
     if found and (found[0].get("threads") or 0) < cap:
         newest = found[0]
         try:
-            _post_thread(context, newest["id"], email, text, thread_type)
-            return _remember(context, phone, newest["id"], (newest.get("threads") or 0) + 1)
+            _post_thread(context, newest["id"], post)
+            return _remember(context, post.phone, newest["id"], (newest.get("threads") or 0) + 1)
         except HelpScoutThreadLimit:
             pass
-    return _open_conversation(context, phone, email, text, subject, thread_type)
+    return _open_conversation(context, post)
 
 
-def _open_conversation(context, phone, email, text, subject, thread_type) -> int:
+def _open_conversation(context, post: Post) -> int:
     helpscout, mailbox_id = context.helpscout, context.mailbox.mailbox_id
 
     def create():
+        thread = {"type": post.thread_type, "customer": {"email": post.email}, "text": post.text, **post.thread_fields()}
         return helpscout.create_conversation(
-            mailbox_id, subject, customer={"email": email, "phone": phone},
-            threads=[{"type": thread_type, "customer": {"email": email}, "text": text}], type="phone")
+            mailbox_id, post.subject, customer={"email": post.email, "phone": post.phone}, threads=[thread], type="phone")
 
     def find(since: float):
-        for conversation in helpscout.find_conversations(mailbox_id, email):
+        for conversation in helpscout.find_conversations(mailbox_id, post.email):
             if _created_since(conversation.get("createdAt"), since):
                 return conversation["id"]
         return None
 
     conversation_id = context.effect("conversation", create, find)
-    return _remember(context, phone, conversation_id, 1)
+    return _remember(context, post.phone, conversation_id, 1)
 
 
-def _post_thread(context, conversation_id: int, email: str, text: str, thread_type: str) -> int:
+def _post_thread(context, conversation_id: int, post: Post) -> int:
     helpscout = context.helpscout
-    post = helpscout.create_phone_thread if thread_type == "phone" else helpscout.create_customer_thread
+    create = helpscout.create_phone_thread if post.thread_type == "phone" else helpscout.create_customer_thread
 
     def find(since: float):
         for thread in helpscout.list_threads(conversation_id):
-            if thread.get("type") == thread_type and _created_since(thread.get("createdAt"), since) \
-                    and _same_text(thread.get("body") or "", text):
+            if thread.get("type") == post.thread_type and _created_since(thread.get("createdAt"), since) \
+                    and _same_text(thread.get("body") or "", post.text):
                 return thread["id"]
         return None
 
-    return context.effect(f"thread:{conversation_id}", lambda: post(conversation_id, {"email": email}, text), find)
+    def do():
+        return create(conversation_id, {"email": post.email}, post.text, attachments=list(post.attachments) or None)
+
+    return context.effect(f"thread:{conversation_id}", do, find)
 
 
 def _remember(context, phone: str, conversation_id: int, thread_count: int) -> int:
