@@ -1,0 +1,84 @@
+"""The bling command: routes, check, jobs list/show/replay, plugins."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bling.cli import main
+from support import load_form, post_twilio
+
+
+@pytest.fixture
+def run(env, monkeypatch):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    def invoke(*args):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_routes_prints_the_table_without_credentials(monkeypatch):
+    for name in ("TWILIO_AUTH_TOKEN", "HELPSCOUT_API_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(main, ["routes"])
+    assert result.exit_code == 0
+    assert "/bling/twilio_sms" in result.output and "inbound_sms → autoreply" in result.output
+    assert "/bling/helpscout_webhook" in result.output and "no_content" in result.output
+
+
+def test_routes_reports_a_bad_routes_file(monkeypatch, tmp_path):
+    (tmp_path / "routes.toml").write_text('[[route]]\npath = "/x"\nverify = "nope"\nschema = "twilio_sms"\nchain = ["inbound_sms"]\n')
+    monkeypatch.setenv("BLING_ROUTES", str(tmp_path / "routes.toml"))
+    result = CliRunner().invoke(main, ["routes"])
+    assert result.exit_code != 0
+    assert "routes.toml: route /x: key 'verify'" in result.output
+
+
+def test_check_says_what_is_missing(monkeypatch):
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("BLING_MAILBOXES", raising=False)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert "MISSING  TWILIO_AUTH_TOKEN" in result.output and "BLING_MAILBOXES is not set" in result.output
+
+
+def test_check_passes_with_a_complete_environment(run):
+    result = run("check")
+    assert "Bling is ready to serve." in result.output
+    assert "routes.toml: 2 routes" in result.output or "routes.toml:" in result.output
+
+
+def test_serve_refuses_to_start_on_bad_settings(monkeypatch):
+    monkeypatch.setenv("BLING_MAILBOXES", "twilio:not-a-number:1")
+    for name in ("HELPSCOUT_API_CLIENT_ID", "HELPSCOUT_API_CLIENT_SECRET", "HELPSCOUT_WEBHOOK_SECRET",
+                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "BLACKHOLE_DOMAIN"):
+        monkeypatch.setenv(name, "x")
+    result = CliRunner().invoke(main, ["serve", "--no-worker"])
+    assert result.exit_code == 1
+    assert "configuration error: BLING_MAILBOXES entry 1" in result.output and "Traceback" not in result.output
+
+
+def test_jobs_list_show_replay(run, client, services):
+    post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
+    (row,) = services.store.rows()
+    claimed = services.store.claim(row["id"], "test", 60)
+    services.store.bury(row["id"], "test", "HelpScoutTransient: Help Scout kept failing", claimed["result"])
+    listed = run("jobs", "list", "--state", "dead")
+    assert f"{row['id']:>7} dead" in listed.output and "Help Scout kept failing" in listed.output
+    shown = json.loads(run("jobs", "show", str(row["id"])).output)
+    assert shown["payload"]["message_sid"] == "SM11111111111111111111111111111111" and shown["state"] == "dead"
+    replayed = run("jobs", "replay", str(row["id"]))
+    assert "queued again" in replayed.output
+    assert services.store.get(row["id"])["state"] == "pending"
+    assert "not a dead letter" in run("jobs", "replay", str(row["id"])).output
+
+
+def test_plugins_lists_sources_and_hooks(run):
+    result = run("plugins")
+    assert "inbound_sms" in result.output and "local: " in result.output
+    assert "transport_send_sms" in result.output
