@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 metadata = sa.MetaData()
@@ -94,8 +95,10 @@ def make_engine(url: str) -> sa.Engine:
 
         @sa_event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            # Take the write lock up front so read-then-write never deadlocks.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front so read-then-write never deadlocks;
+            # plain reads (connect(), not begin()) must not block writers.
+            readonly = conn.get_execution_options().get("readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -116,6 +119,10 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _read(self):
+        """A connection for reads only (on SQLite it does not take the write lock)."""
+        return self.engine.connect().execution_options(readonly=True)
+
     # -- inbox ---------------------------------------------------------
 
     def accept(self, key: str, route: str, supporter: str, payload: dict) -> tuple[int, bool]:
@@ -128,7 +135,7 @@ class Store:
                 new_id = conn.execute(sa.insert(inbox).values(**row).returning(inbox.c.id)).scalar_one()
             return new_id, True
         except IntegrityError:
-            with self.engine.connect() as conn:
+            with self._read() as conn:
                 existing = conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).scalar_one()
             return existing, False
 
@@ -171,7 +178,7 @@ class Store:
     def due(self, limit: int = 100) -> list[int]:
         """Ids of pending rows whose time has come and whose lease (if any) lapsed."""
         now = self.clock()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(inbox.c.id)
                 .where(inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
@@ -211,11 +218,11 @@ class Store:
             conn.execute(sa.update(inbox).where(*where).values(**values))
 
     def has_key(self, key: str) -> bool:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).first() is not None
 
     def get(self, inbox_id: int) -> dict | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
         return dict(row) if row else None
 
@@ -223,27 +230,27 @@ class Store:
         query = sa.select(inbox).order_by(inbox.c.id.desc()).limit(limit)
         if state:
             query = query.where(inbox.c.state == state)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all()
         return {state: count for state, count in rows}
 
     def oldest_pending_age(self) -> float | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             oldest = conn.execute(sa.select(sa.func.min(inbox.c.created_at)).where(inbox.c.state == "pending")).scalar()
         return None if oldest is None else max(0.0, self.clock() - oldest)
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     # -- effects -------------------------------------------------------
 
     def effect(self, inbox_id: int, name: str) -> dict | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name)).mappings().first()
         if row is None:
             return None
@@ -270,24 +277,23 @@ class Store:
             conn.execute(sa.delete(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name))
 
     def effects_of(self, inbox_id: int) -> list[dict]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [dict(r) for r in conn.execute(sa.select(effects).where(effects.c.inbox_id == inbox_id).order_by(effects.c.started_at)).mappings()]
 
     # -- supporter → conversation map ------------------------------------
 
     def conversation_for(self, mailbox_id: int, phone: str) -> dict | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(conversations).where(
                 conversations.c.mailbox_id == mailbox_id, conversations.c.phone == phone)).mappings().first()
         return dict(row) if row else None
 
     def remember_conversation(self, mailbox_id: int, phone: str, conversation_id: int, thread_count: int) -> None:
         values = dict(conversation_id=conversation_id, thread_count=thread_count, updated_at=self.clock())
+        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(conversations).values(
+            mailbox_id=mailbox_id, phone=phone, **values)
         with self.engine.begin() as conn:
-            updated = conn.execute(sa.update(conversations).where(
-                conversations.c.mailbox_id == mailbox_id, conversations.c.phone == phone).values(**values)).rowcount
-            if not updated:
-                conn.execute(sa.insert(conversations).values(mailbox_id=mailbox_id, phone=phone, **values))
+            conn.execute(insert.on_conflict_do_update(index_elements=["mailbox_id", "phone"], set_=values))
 
     def forget_conversation(self, mailbox_id: int, phone: str) -> None:
         with self.engine.begin() as conn:
@@ -297,7 +303,7 @@ class Store:
     # -- shared token ----------------------------------------------------
 
     def token(self, service: str) -> tuple[str, float] | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(secrets_cache).where(secrets_cache.c.service == service)).first()
         return (row.token, row.expires_at) if row else None
 

@@ -56,10 +56,11 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
         return "dead"
     event = row["payload"]
     context = Context(settings=services.settings, route=chain.route, services=services,
-                      mailbox=chain.schema.locate(event, services.settings), inbox_id=inbox_id,
+                      mailbox=None, inbox_id=inbox_id,
                       attempt=row["attempts"], state=dict(row["result"]),
                       logger=logging.getLogger(f"bling.job.{inbox_id}"))
     try:
+        context.mailbox = chain.schema.locate(event, services.settings)
         chain.handle_job(context, event)
     except Exception as ex:  # every failure is classified; none escapes the worker
         error = f"{type(ex).__name__}: {ex}"
