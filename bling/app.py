@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from urllib.parse import parse_qsl
 
 import falcon
 from marshmallow import ValidationError
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import __version__
 from .context import Context
 from .services import Services
 
@@ -37,6 +35,8 @@ class Endpoint:
         self.route = chain.route
 
     def on_post(self, req, resp):
+        if "POST" not in self.route.methods:
+            raise falcon.HTTPMethodNotAllowed(list(self.route.methods))
         self._serve(req, resp)
 
     def on_get(self, req, resp):
@@ -50,6 +50,9 @@ class Endpoint:
         if not self.chain.verifier.verify(req, body, self.services.settings):
             metrics.incr(f"webhook:{self.route.path}:forged")
             log.warning("refused %s: bad or missing signature", self.route.path)
+            refusal = getattr(self.chain.verifier, "failure_answer", None)  # e.g. a page for people
+            if refusal is not None:
+                return self._answer(resp, None, refusal(req, self.services.settings))
             raise falcon.HTTPError(falcon.code_to_http_status(self.chain.verifier.failure_status),
                                    title="Signature check failed",
                                    description="The request signature is missing or does not match.")
@@ -57,12 +60,13 @@ class Endpoint:
         settings = self.services.settings
         mailbox = self.chain.schema.locate(event, settings)
         context = Context(settings=settings, route=self.route, services=self.services, mailbox=mailbox,
-                          logger=log)
+                          logger=log, request_base=req.prefix)
         reason = "no configured mailbox for this event" if mailbox is None else self.chain.triage(context, event)
         if reason:
             metrics.incr(f"webhook:{self.route.path}:ignored")
             log.info("ignored %s event %s: %s", self.route.path, self._safe_key(event), reason)
-            return self._answer(resp, context, None)
+            ignored_answer = getattr(self.chain.schema, "ignored_answer", None)  # e.g. a spoken apology
+            return self._answer(resp, context, ignored_answer(event) if ignored_answer else None)
         if not self.route.is_job:
             if self.route.background:
                 self._accept(event, context)
@@ -98,6 +102,8 @@ class Endpoint:
         if isinstance(data, dict):
             for header, field in schema.headers.items():
                 data[field] = req.get_header(header) or ""
+            for param, field in getattr(schema, "query", {}).items():  # Bling's own callback query (signed)
+                data[field] = req.get_param(param) or ""
         try:
             return schema.load(data)
         except ValidationError as ex:
@@ -133,6 +139,7 @@ class Endpoint:
         if isinstance(result, dict) and "body" in result:
             resp.content_type = result.get("content_type", falcon.MEDIA_HTML)
             resp.status = falcon.code_to_http_status(result.get("status", 200))
+            resp.set_headers(result.get("headers", {}))
             resp.text = result["body"]
             return
         if isinstance(result, (dict, list)):
@@ -166,21 +173,10 @@ class Health:
         self.services = services
 
     def on_get(self, req, resp):
-        report = {"service": "bling", "version": __version__, "time": int(time.time())}
-        try:
-            store = self.services.store
-            store.ping()
-            report["store"] = "ok"
-            counts = store.counts()
-            report["pending"] = counts.get("pending", 0)
-            report["dead_letters"] = counts.get("dead", 0)
-            report["oldest_pending_seconds"] = store.oldest_pending_age()
-            report["status"] = "ok"
-        except Exception as ex:
-            report["store"] = f"unreachable: {type(ex).__name__}"
-            report["status"] = "unhealthy"
-            resp.status = falcon.HTTP_503
-        report["counters"] = self.services.metrics.snapshot()
+        from .health import health_report  # store, queue, waiting work, last API successes
+
+        status, report = health_report(self.services)
+        resp.status = falcon.code_to_http_status(status)
         resp.media = report
 
 
@@ -192,12 +188,20 @@ def _error_serializer(req, resp, exception):
 
 def create_app(services: Services) -> falcon.App:
     """Build the WSGI app for ``services`` (see bling.services.build_services)."""
-    app = falcon.App()
+    from .logs import RequestLog
+    from .metrics import MetricsResource, WebhookErrors
+
+    app = falcon.App(middleware=[RequestLog(), WebhookErrors()])  # request ids, JSON logs, /metrics counts
     app.set_error_serializer(_error_serializer)
     app.req_options.auto_parse_form_urlencoded = False
     for chain in services.chains:
         app.add_route(chain.route.path, Endpoint(services, chain))
     app.add_route("/healthz", Health(services))
+    app.add_route("/metrics", MetricsResource(services))
+    if getattr(services.settings, "sandbox", False):  # fake Twilio / Help Scout and the /sandbox page
+        from .sandbox import mount
+
+        mount(app, services)
 
     def _unexpected(req, resp, ex, params):
         log.exception("unexpected error on %s", req.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pluggy
@@ -9,6 +10,8 @@ import pluggy
 from .errors import ConfigError
 from .plugin_loader import PluginInfo, chain_manager
 from .routes import Route
+
+log = logging.getLogger("bling.chains")
 
 
 @dataclass
@@ -27,7 +30,23 @@ class Chain:
         return self.hooks if self.route.is_job else self.background_hooks
 
     def triage(self, context, event) -> str | None:
-        return self.hooks.hook.triage_event(context=context, event=event)
+        """The first plugin's reason to ignore the event, in chain order, or None.
+
+        A plugin whose triage raises is logged and counts as "no reason":
+        the event is accepted rather than lost or answered 500, and the
+        other plugins still have their say.
+        """
+        kwargs = {"context": context, "event": event}
+        for impl in reversed(self.hooks.hook.triage_event.get_hookimpls()):  # pluggy's call order
+            try:
+                reason = impl.function(*[kwargs[name] for name in impl.argnames])
+            except Exception:
+                log.exception("plugin %r raised in triage_event on %s; treating the event as not ignored",
+                              impl.plugin_name, self.route.path)
+                continue
+            if reason is not None:
+                return reason
+        return None
 
     def handle(self, context, event) -> list:
         """Run the request-time chain (respond = "chain") or, for job routes, the job."""

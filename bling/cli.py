@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -39,24 +38,38 @@ def _services_or_exit(**kwargs):
 @click.option("--log-level", default=lambda: os.environ.get("BLING_LOG_LEVEL", "INFO"), show_default="INFO")
 def main(log_level: str) -> None:
     """Bling: a hotline between Twilio and Help Scout."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .logs import configure  # one JSON object per line, secrets redacted
+
+    configure(log_level, sandbox=bool(os.environ.get("BLING_SANDBOX", "").strip()))
 
 
 @main.command()
 @click.option("--bind", default=DEFAULT_BIND, show_default=True, help="HOST:PORT to listen on.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn web processes.")
 @click.option("--no-worker", is_flag=True, help="Serve webhooks only; run `bling worker` elsewhere.")
-def serve(bind: str, workers: int, no_worker: bool) -> None:
+@click.option("--sandbox", is_flag=True, help="No accounts needed: fake Twilio and Help Scout, page at /sandbox.")
+def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
     """Serve the webhooks (gunicorn) and, unless --no-worker, a job worker."""
+    from .wsgi import prepare_metrics_dir, run_gunicorn
+
+    prepare_metrics_dir()  # before anything imports prometheus_client (bling/metrics.py)
+    if sandbox:
+        from .sandbox.serve import prepare, provision_when_up
+
+        try:
+            url = prepare(bind)
+        except ConfigError as ex:
+            raise click.ClickException(f"configuration error: {ex}") from None
     services = _services_or_exit()  # fail fast, before forking anything
     services.store.close()
     worker = None
     if not no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
     try:
-        from .wsgi import run_gunicorn
-
-        run_gunicorn(bind, workers)
+        if sandbox:
+            click.echo(f"SANDBOX: fake Twilio and Help Scout; open {url}/sandbox", err=True)
+            provision_when_up(url)
+        run_gunicorn(bind, workers, threads=8 if sandbox else 1)
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -101,15 +114,18 @@ def routes() -> None:
     rows = [("PATH", "VERIFY", "SCHEMA", "CHAIN", "ANSWER")]
     for chain in chains:
         r = chain.route
-        rows.append((r.path, r.verify, r.schema, " → ".join(r.chain), r.respond))
+        later = f" (then in a worker: {' → '.join(r.background)})" if r.background else ""
+        rows.append((r.path, r.verify, r.schema, " → ".join(r.chain) + later, r.respond))
     rows.append(("/healthz", "-", "-", "-", "JSON"))
+    rows.append(("/metrics", "-", "-", "-", "Prometheus text"))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 @main.command()
-def check() -> None:
+@click.option("--live", is_flag=True, help="Also verify credentials and set-up against Twilio and Help Scout.")
+def check(live: bool) -> None:
     """Validate the environment, routes.toml and plugins; say what is missing."""
     problems = []
     for name, purpose in REQUIRED.items():
@@ -139,6 +155,10 @@ def check() -> None:
     if problems:
         raise click.ClickException("Bling is not ready:\n  " + "\n  ".join(problems))
     click.echo("Bling is ready to serve.")
+    if live:
+        from .cli_provision import live_check
+
+        live_check()
 
 
 @main.command()
@@ -231,5 +251,14 @@ class _NoWaker:
         raise RuntimeError("this command does not run jobs")
 
 
+from . import cli_provision  # noqa: E402,F401  (bling provision)
+from . import cli_simulate  # noqa: E402,F401  (bling simulate)
+from . import cli_mobilecommons  # noqa: E402,F401  (bling mobilecommons load)
+from . import cli_sms  # noqa: E402,F401  (bling sms status, bling sms opt-outs)
+
 if __name__ == "__main__":
-    main()
+    # Run the group of the imported module: the cli_* modules above registered
+    # their commands on bling.cli.main, not on this __main__ copy.
+    from bling.cli import main as _main
+
+    _main()

@@ -28,6 +28,7 @@ class Context:
     attempt: int = 0
     state: dict = field(default_factory=dict)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("bling"))
+    request_base: str = ""  # scheme://host of the request being answered (callback URLs without BLING_PUBLIC_URL)
 
     @property
     def store(self):
@@ -97,8 +98,16 @@ class Context:
 
     def send_sms(self, to: str, body: str, media_urls: list[str] | None = None) -> str:
         """Send an SMS from this mailbox through its transport plugin."""
-        result = self.plugin_manager.hook.transport_send_sms(
-            context=self, mailbox=self.mailbox, to=to, body=body, media_urls=media_urls or [])
+        from .metrics import record_sms
+
+        try:
+            result = self.plugin_manager.hook.transport_send_sms(
+                context=self, mailbox=self.mailbox, to=to, body=body, media_urls=media_urls or [])
+        except Exception:
+            record_sms("failed")
+            raise
+        if result is not None:
+            record_sms("sent")
         if result is None:
             raise LookupError(f"no transport plugin handles {self.mailbox.transport!r} mailboxes")
         return result

@@ -3,10 +3,12 @@
 The rule (the original Bling's): the supporter's newest conversation in the
 mailbox gets a new thread while it has fewer than ``thread_cap`` threads
 (Help Scout refuses the 101st); otherwise a new ``phone`` conversation is
-opened. The supporter → conversation map in the store makes a returning
-supporter cost one write; it falls back to a search when Help Scout says
-the conversation moved (merged) or is gone. Every write is an effect, so
-a retried job never posts twice.
+opened — also, when ``new_conversation_after_days`` is set, if it is
+closed and was closed longer ago than that. The supporter → conversation
+map in the store makes a returning supporter cost one write; it falls
+back to a search when Help Scout says the conversation moved (merged) or
+is gone. A customer matched by phone (plugin ``customer_match``) posts by
+id. Every write is an effect, so a retried job never posts twice.
 """
 
 from __future__ import annotations
@@ -28,14 +30,23 @@ class Post:
     """What to post for a supporter: text, and how a new conversation is named."""
 
     phone: str
-    email: str
+    email: str | None  # the blackhole address, or a matched customer's (None: they have none)
     text: str
     subject: str
     thread_type: str = "customer"  # "phone" for calls and voicemails
     attachments: tuple = field(default=())  # Help Scout objects: fileName, mimeType, data (base64)
+    customer_id: int | None = None  # a Help Scout customer matched by phone (plugin customer_match)
 
     def thread_fields(self) -> dict:
         return {"attachments": list(self.attachments)} if self.attachments else {}
+
+    def customer(self) -> dict:
+        """Who writes the thread: the matched customer's id, else the blackhole e-mail."""
+        return {"id": self.customer_id} if self.customer_id else {"email": self.email}
+
+    def new_customer(self) -> dict:
+        """The customer of a new conversation (a blackhole one is created with the phone)."""
+        return self.customer() if self.customer_id else {"email": self.email, "phone": self.phone}
 
 
 def post_from_supporter(context, phone: str, text: str, subject: str, thread_type: str = "customer",
@@ -46,9 +57,12 @@ def post_from_supporter(context, phone: str, text: str, subject: str, thread_typ
     mailbox) and ``context.state['conversation_id']``. ``thread_type`` is
     ``customer`` (texts) or ``phone`` (calls, voicemails); ``attachments``
     are Help Scout attachment objects (``fileName``, ``mimeType``, ``data``).
+    A customer matched by phone (``context.state['customer']``, plugin
+    ``customer_match``) is posted as by id instead of the blackhole e-mail.
     """
-    post = Post(phone, blackhole_email(phone, context.settings.blackhole_domain), text, subject, thread_type,
-                tuple(attachments or ()))
+    matched = context.state.get("customer") or {}
+    email = matched.get("email") if matched.get("id") else blackhole_email(phone, context.settings.blackhole_domain)
+    post = Post(phone, email, text, subject, thread_type, tuple(attachments or ()), matched.get("id"))
     store, mailbox = context.store, context.mailbox
     cap = context.mailbox_options.thread_cap
     known = store.conversation_for(mailbox.mailbox_id, phone)
@@ -58,6 +72,8 @@ def post_from_supporter(context, phone: str, text: str, subject: str, thread_typ
     for _ in range(3):  # a moved conversation is followed at most a few times
         if known and known["thread_count"] < cap:
             context.state.setdefault("first_contact", False)
+            if _known_closed_long_ago(context, known):
+                return _open_conversation(context, post)
             try:
                 _post_thread(context, known["conversation_id"], post)
             except HelpScoutMoved as ex:
@@ -97,9 +113,11 @@ def _resume(context, post: Post, known) -> int | None:
 
 def _search_then_post(context, post: Post, had_map: bool) -> int:
     cap = context.mailbox_options.thread_cap
-    found = context.helpscout.find_conversations(context.mailbox.mailbox_id, post.email)
+    found = context.helpscout.find_conversations(context.mailbox.mailbox_id, post.email) if post.email else []
+    if post.customer_id:  # a matched customer may also have e-mail conversations: never text into those
+        found = [c for c in found if c.get("type") == "phone"]
     context.state.setdefault("first_contact", not found and not had_map)
-    if found and (found[0].get("threads") or 0) < cap:
+    if found and (found[0].get("threads") or 0) < cap and not _closed_long_ago(context, found[0]):
         newest = found[0]
         try:
             _post_thread(context, newest["id"], post)
@@ -113,12 +131,12 @@ def _open_conversation(context, post: Post) -> int:
     helpscout, mailbox_id = context.helpscout, context.mailbox.mailbox_id
 
     def create():
-        thread = {"type": post.thread_type, "customer": {"email": post.email}, "text": post.text, **post.thread_fields()}
+        thread = {"type": post.thread_type, "customer": post.customer(), "text": post.text, **post.thread_fields()}
         return helpscout.create_conversation(
-            mailbox_id, post.subject, customer={"email": post.email, "phone": post.phone}, threads=[thread], type="phone")
+            mailbox_id, post.subject, customer=post.new_customer(), threads=[thread], type="phone")
 
     def find(since: float):
-        for conversation in helpscout.find_conversations(mailbox_id, post.email):
+        for conversation in (helpscout.find_conversations(mailbox_id, post.email) if post.email else []):
             if _created_since(conversation.get("createdAt"), since):
                 return conversation["id"]
         return None
@@ -139,7 +157,7 @@ def _post_thread(context, conversation_id: int, post: Post) -> int:
         return None
 
     def do():
-        return create(conversation_id, {"email": post.email}, post.text, attachments=list(post.attachments) or None)
+        return create(conversation_id, post.customer(), post.text, attachments=list(post.attachments) or None)
 
     return context.effect(f"thread:{conversation_id}", do, find)
 
@@ -170,13 +188,53 @@ def subject_for(kind: str, phone: str) -> str:
 
 
 def _created_since(created_at: str | None, since: float) -> bool:
-    if not created_at:
+    moment = _timestamp(created_at)
+    return moment is not None and moment >= since - SKEW_SECONDS
+
+
+def _timestamp(value: str | None) -> float | None:
+    """Epoch seconds of a Help Scout time (``2026-11-25T12:00:00Z``), or None."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+# -- the optional window: a conversation closed long ago is not reopened ------
+
+
+def _window_seconds(context) -> float | None:
+    days = context.mailbox_options.new_conversation_after_days
+    return days * 86400.0 if days else None
+
+
+def _closed_long_ago(context, conversation: dict) -> bool:
+    """Is this conversation closed, and was it closed over ``new_conversation_after_days`` ago?"""
+    window = _window_seconds(context)
+    if window is None or conversation.get("status") != "closed":
+        return False
+    closed = _timestamp(conversation.get("closedAt") or conversation.get("userUpdatedAt")
+                        or conversation.get("createdAt"))
+    return closed is not None and context.store.clock() - closed > window
+
+
+def _known_closed_long_ago(context, known: dict) -> bool:
+    """The same for the remembered conversation, reading it only when it may be that old.
+
+    Bling's own post reopens a conversation, so one Bling posted to within
+    the window cannot have been closed for longer: no request is spent.
+    """
+    window = _window_seconds(context)
+    posted = known.get("updated_at")
+    if window is None or posted is None or context.store.clock() - posted <= window:
         return False
     try:
-        moment = datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return False
-    return moment.timestamp() >= since - SKEW_SECONDS
+        conversation = context.helpscout.get_conversation(known["conversation_id"])
+    except (HelpScoutMoved, HelpScoutNotFound):
+        return False  # posting to it follows the merge or forgets it, as usual
+    return _closed_long_ago(context, conversation)
 
 
 def _same_text(html: str, text: str) -> bool:

@@ -30,3 +30,17 @@ class AmbiguousOutcome(Exception):
     API clients mix it into their timeout/5xx-on-write errors, so
     ``Context.effect`` knows to look for the write before redoing it.
     """
+
+
+class TransportError(Exception):
+    """An SMS transport (Twilio, Mobile Commons, a plugin's) could not send a text.
+
+    Plugins that send SMS catch this, never a provider's own class, so no
+    plugin outside the transports needs to know which provider a mailbox
+    uses. ``permanent`` says whether a retry can help, ``explanation`` says
+    why in plain words for an agent's note, ``code`` is the provider's code.
+    """
+
+    permanent: bool = True
+    code: int | str | None = None
+    explanation: str = "the text service refused the message"

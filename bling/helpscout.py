@@ -485,6 +485,53 @@ class HelpScoutClient:
         """One customer profile, with ``_embedded`` emails and phones."""
         return self._get_json(f"/v2/customers/{int(customer_id)}")
 
+    def search_customers_by_phone(self, phones: list[str]) -> list[dict[str, Any]]:
+        """Customers with any of these phone numbers (v3 search; first page only).
+
+        ``GET /v3/customers/search?query=phone:"…" OR phone:"…"`` is Help
+        Scout's documented lookup by phone; v2's customer search has no phone
+        field. Needs the "contacts directory" permission (else 403).
+        """
+        query = " OR ".join(f'phone:"{_quote(phone)}"' for phone in phones)
+        return _embedded(self._get_json("/v3/customers/search", {"query": query}), "customers")
+
+    def tag_conversation(self, conversation_id: int, tags: Iterable[str]) -> list[str]:
+        """Add ``tags`` to a conversation, keeping the ones it has; return the full set.
+
+        ``PUT …/tags`` replaces the whole set, so the current tags are read
+        first (a tag an agent adds between the read and the write is lost:
+        Help Scout offers no add-only call). Nothing is written when every
+        tag is already there.
+        """
+        conversation = self.get_conversation(conversation_id)
+        current = [t.get("tag") for t in conversation.get("tags") or [] if isinstance(t, dict) and t.get("tag")]
+        wanted = current + [t for t in tags if t not in current]
+        if wanted != current:
+            self.request("PUT", f"/v2/conversations/{int(conversation_id)}/tags", json={"tags": wanted})
+        return wanted
+
+    # -- set-up (bling provision, bling check --live) ------------------------
+
+    def get_mailbox(self, mailbox_id: int) -> dict[str, Any]:
+        """One mailbox (id, name, email); 404 when the app's user cannot see it."""
+        return self._get_json(f"/v2/mailboxes/{int(mailbox_id)}")
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        """Every webhook of the account (all pages)."""
+        return self._all_pages("/v2/webhooks", "webhooks")
+
+    def create_webhook(self, body: dict[str, Any]) -> int:
+        """Create a webhook (url, events, secret, mailboxIds…); return its id."""
+        return self._create("/v2/webhooks", body)
+
+    def update_webhook(self, webhook_id: int, body: dict[str, Any]) -> None:
+        """Replace a webhook's settings (PUT, 204)."""
+        self.request("PUT", f"/v2/webhooks/{int(webhook_id)}", json=body)
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        """Delete a webhook (204)."""
+        self.request("DELETE", f"/v2/webhooks/{int(webhook_id)}")
+
 
 # --------------------------------------------------------------------------
 # Pure helpers

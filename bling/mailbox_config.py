@@ -20,11 +20,17 @@ from marshmallow import RAISE, Schema, ValidationError, fields as mfields, valid
 
 from .errors import ConfigError
 from .hours import BusinessHours, parse_hours
+from . import voice_config as vc
 
 DEFAULT_AUTO_REPLY = "We've received your message and will get back to you shortly."
 DEFAULT_FAILURE_REPLY = (
     "Sorry, we could not receive your message. Please try again later or call us instead."
 )
+DEFAULT_AFTER_HOURS_REPLY = (
+    "Thanks for your message. We're closed right now and will answer when we're back."
+)
+#: Twilio's own MMS cap; larger inbound media are linked instead of attached.
+DEFAULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,25 @@ class MailboxOptions:
     auto_reply: str = DEFAULT_AUTO_REPLY
     failure_reply: str = DEFAULT_FAILURE_REPLY
     thread_cap: int = 90  # Help Scout refuses the 101st thread; keep headroom
+    after_hours_reply: str = DEFAULT_AFTER_HOURS_REPLY  # outside ``hours``; once a local day; "" turns it off
+    new_conversation_after_days: int | None = None  # a closed conversation idle this long is not reopened
+    send_mms: bool | None = None  # agent attachments as MMS; None: yes for US/Canada hotline numbers
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES  # larger inbound media stay links
     timezone: str = "UTC"
     hours: tuple[str, ...] = ()  # empty: always open
+    # -- calls (plugins voice, call_log, voicemail; see bling/voice_config.py) --
+    ring: tuple[str, ...] = ()  # E.164 numbers rung at once (≤ 10); empty: straight to voicemail
+    ring_timeout: int = vc.DEFAULT_RING_TIMEOUT  # seconds the phones ring before voicemail
+    screen: bool = True  # an answering phone must press a key, so a personal voicemail cannot take the call
+    greeting: str = ""  # said (or played, if an audio URL) when a call comes in; empty: none
+    voicemail_prompt: str = vc.DEFAULT_VOICEMAIL_PROMPT  # said or played before the beep
+    max_voicemail_seconds: int = vc.MAX_VOICEMAIL_SECONDS  # ≤ 120 so Twilio can transcribe
+    after_hours_greeting: str = vc.DEFAULT_AFTER_HOURS_GREETING  # outside hours, before the voicemail prompt
+    missed_call_thread: bool = True  # a caller who hangs up before the beep leaves a "missed call" thread
+    missed_call_text_back: bool = False  # and is texted missed_call_text
+    missed_call_text: str = vc.DEFAULT_MISSED_CALL_TEXT
+    voicemail_auto_reply: str = vc.DEFAULT_VOICEMAIL_AUTO_REPLY  # texted after a first contact's voicemail
+    voicemail_failure_reply: str = vc.DEFAULT_VOICEMAIL_FAILURE_REPLY  # texted once when a voicemail cannot be posted
 
     @property
     def business_hours(self) -> BusinessHours:
@@ -50,8 +73,24 @@ class _OptionsSchema(Schema):
     auto_reply = mfields.String(validate=validate.Length(max=1600))
     failure_reply = mfields.String(validate=validate.Length(min=1, max=1600))
     thread_cap = mfields.Integer(validate=validate.Range(min=1, max=99))
+    after_hours_reply = mfields.String(validate=validate.Length(max=1600))
+    new_conversation_after_days = mfields.Integer(validate=validate.Range(min=1, max=3650))
+    send_mms = mfields.Boolean()
+    attachment_max_bytes = mfields.Integer(validate=validate.Range(min=0, max=20 * 1024 * 1024))
     timezone = mfields.String()
     hours = mfields.List(mfields.String())
+    ring = vc.RingNumbers()
+    ring_timeout = vc.ring_timeout_field()
+    screen = mfields.Boolean()
+    greeting = vc.SpokenOrPlayed()
+    voicemail_prompt = vc.SpokenOrPlayed()
+    max_voicemail_seconds = vc.voicemail_seconds_field()
+    after_hours_greeting = vc.SpokenOrPlayed()
+    missed_call_thread = mfields.Boolean()
+    missed_call_text_back = mfields.Boolean()
+    missed_call_text = vc.sms_text_field()
+    voicemail_auto_reply = vc.sms_text_field()
+    voicemail_failure_reply = vc.sms_text_field(required_text=True)
 
     @validates_schema
     def _hours_parse(self, data, **_kwargs):

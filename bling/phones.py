@@ -3,7 +3,9 @@
 Help Scout customers are keyed by e-mail, so the original Bling gave each
 supporter the address ``<10 digits>@BLACKHOLE_DOMAIN``. NANP numbers keep
 that form so existing conversations keep threading; other countries keep
-their country code (``447700900123@…``) so nothing is lost on the way back.
+their country code behind the international prefix ``00``
+(``00447700900123@…``), so a 10-digit foreign number (Denmark, Norway…)
+can never be read back as a US one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import phonenumbers
 
 NANP_COUNTRY_CODE = 1
+INTERNATIONAL_PREFIX = "00"
 
 
 def to_e164(raw: str | None, region: str = "US") -> str | None:
@@ -52,7 +55,7 @@ def blackhole_email(e164: str, domain: str) -> str:
     if number.country_code == NANP_COUNTRY_CODE:
         local = str(number.national_number)
     else:
-        local = e164.lstrip("+")
+        local = INTERNATIONAL_PREFIX + e164.lstrip("+")
     return f"{local}@{domain}"
 
 
@@ -63,7 +66,14 @@ def from_blackhole(email: str | None, domain: str) -> str | None:
     local, _, host = email.rpartition("@")
     if host.lower() != domain.lower() or not local.isdigit():
         return None
-    candidate = "+1" + local if len(local) == 10 else "+" + local
+    if local.startswith(INTERNATIONAL_PREFIX):
+        candidate = "+" + local[len(INTERNATIONAL_PREFIX):]
+    elif len(local) == 10:
+        candidate = "+1" + local
+    elif len(local) == 11 and local.startswith("1"):
+        candidate = "+" + local
+    else:
+        return None  # not an address Bling makes: never guess a country
     return to_e164(candidate)
 
 

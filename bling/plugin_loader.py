@@ -20,7 +20,8 @@ from . import hookspecs
 from .errors import ConfigError
 
 #: Host modules that are plugins themselves (payload schemas, verifiers).
-BUILTIN_MODULES = ("bling.schemas", "bling.verifiers")
+BUILTIN_MODULES = ("bling.schemas", "bling.verifiers", "bling.mobilecommons_events",
+                   "bling.voice_schemas", "bling.dialer.web")
 LOCAL_PACKAGE = "bling_local_plugins"
 ENTRY_POINT_GROUP = "bling"
 

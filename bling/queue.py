@@ -64,6 +64,12 @@ class HueyWaker:
 
             return reconcile(self.services)
 
+        @huey.periodic_task(crontab(minute="*/5"), name="bling.mobilecommons")
+        def mobilecommons_task() -> dict | None:
+            from .mobilecommons_loader import scheduled_load
+
+            return scheduled_load(self.services)  # None when no mailbox uses Mobile Commons
+
         self._process_task = process_task
         self._sweep_task = sweep_task
 

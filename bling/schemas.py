@@ -94,6 +94,14 @@ class HelpScoutThreadSchema(Schema):
     created_by = fields.Dict(data_key="createdBy", load_default=dict, allow_none=True)
     attachments = fields.List(fields.Dict(), load_default=list)
 
+    @pre_load
+    def embedded_attachments(self, data, **_kwargs):
+        """v2 threads carry attachments under ``_embedded``; the older shape at the top."""
+        embedded = data.get("_embedded") if isinstance(data, dict) else None
+        if isinstance(embedded, dict) and isinstance(embedded.get("attachments"), list) and not data.get("attachments"):
+            data = {**data, "attachments": embedded["attachments"]}
+        return data
+
 
 class HelpScoutConversationSchema(EventSchema):
     """A Help Scout conversation webhook (``convo.*`` events).

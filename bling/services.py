@@ -43,6 +43,9 @@ class StoreBudget:
     def acquire(self, cost: int) -> None:
         wait = self.store.take_budget(self.service, cost, HELPSCOUT_BUDGET_SHARE, HELPSCOUT_DEFAULT_LIMIT)
         if wait > 0:
+            from .metrics import record_rate_limit_wait
+
+            record_rate_limit_wait(self.service, wait)
             raise HelpScoutRateLimited(wait, f"Bling's Help Scout budget is spent; next slot in {wait:.1f}s")
 
     def observe(self, limit, remaining, retry_after) -> None:
@@ -74,13 +77,19 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None, waker=N
     pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
     chains = compile_chains(load_routes(settings.routes_path), pm, infos, settings.routes_path)
     store = store or Store(settings.store_url)
+    from .health import ApiRecorder, InstrumentedSession, InstrumentedTwilioHttpClient
+    from .logs import add_secrets_of
+
+    add_secrets_of(settings)  # never logged, whoever logs them
+    recorder = ApiRecorder(store)  # /metrics and /healthz learn of every API call
     if helpscout is None:
         helpscout = HelpScoutClient(settings.helpscout_client_id, settings.helpscout_client_secret,
                                     base_url=settings.helpscout_api_url,
-                                    token_cache=StoreTokenCache(store), budget=StoreBudget(store))
+                                    token_cache=StoreTokenCache(store), budget=StoreBudget(store),
+                                    session=InstrumentedSession("helpscout", recorder))
     if twilio is None:
         twilio = TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token,
-                               base_url=settings.twilio_api_url)
+                               base_url=settings.twilio_api_url, http_client=InstrumentedTwilioHttpClient(recorder))
     if waker is None:
         from .queue import HueyWaker, make_huey
 

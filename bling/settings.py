@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .dialer.config import dialer_settings
 from .errors import ConfigError
 from .mailbox_config import MailboxOptions, load_mailbox_options
 from .mailboxes import Mailbox, parse_mailboxes
@@ -41,6 +42,19 @@ OPTIONAL = {
     "BLING_PLUGINS_DIR": (str(ROOT / "plugins"), "folder of local plugins"),
     "BLING_MAX_BODY_BYTES": ("262144", "largest webhook body accepted"),
     "BLING_LOAD_PLUGINS": ("", "comma-separated allowlist of installed plugin packages (empty: all)"),
+    "HELPSCOUT_APP_SECRET": ("", "secret of the Help Scout sidebar app (Call back); unset: its route refuses every request"),
+    "BLING_SECRET_KEY": ("", "signs dialer links (32+ random characters); unset: the dialer is off"),
+    "BLING_DIALER_TOKEN_SECONDS": ("3600", "how long a Call back link works"),
+    "BLING_DIALER_COUNTRIES": ("", "ISO codes of countries agents' phones may be in, e.g. US,CA (empty: the hotline's)"),
+    "BLING_DIALER_CALLS_PER_TOKEN": ("3", "calls one Call back link may place"),
+    "BLING_DIALER_CALLS_PER_AGENT_HOUR": ("10", "calls Bling places to one agent phone per hour"),
+    "MOBILECOMMONS_USERNAME": ("", "Mobile Commons API user (needed when BLING_MAILBOXES has mobilecommons: entries)"),
+    "MOBILECOMMONS_PASSWORD": ("", "Mobile Commons API password"),
+    "BLING_MOBILECOMMONS_API_URL": ("https://secure.mcommons.com/api/", "Mobile Commons API base URL"),
+    "BLING_SANDBOX": ("", "run against built-in fake Twilio and Help Scout (set by `bling serve --sandbox`)"),
+    "BLING_SMS_FALLBACK_URL": ("", "the numbers' SMS fallback URL for `bling provision` (default: Bling's own)"),
+    "BLING_VOICE_FALLBACK_URL": ("", "the numbers' voice fallback URL for `bling provision`"),
+    "BLING_HEALTH_MAX_WAIT": ("600", "seconds due work may wait with no worker sweeping before /healthz is 503"),
 }
 
 
@@ -65,6 +79,16 @@ class Settings:
     load_plugins: tuple[str, ...] | None = None
     default_options: MailboxOptions = field(default_factory=MailboxOptions)
     mailbox_options: dict[int, MailboxOptions] = field(default_factory=dict)
+    sandbox: bool = False  # BLING_SANDBOX: fake accounts and stand-ins (bling/sandbox/)
+    helpscout_app_secret: str = field(default="", repr=False)  # Call back: bling/dialer/config.py
+    secret_key: str = field(default="", repr=False)
+    dialer_token_seconds: int = 3600
+    dialer_countries: tuple[str, ...] = ()
+    dialer_calls_per_token: int = 3
+    dialer_calls_per_agent_hour: int = 10
+    mobilecommons_username: str = ""
+    mobilecommons_password: str = field(default="", repr=False)
+    mobilecommons_api_url: str = "https://secure.mcommons.com/api/"
 
     def mailbox_for(self, transport: str, address: str) -> Mailbox | None:
         """Return the mailbox fed by this transport address, if any."""
@@ -93,6 +117,11 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build Settings from ``environ`` (default os.environ) or raise ConfigError."""
     env = dict(os.environ if environ is None else environ)
+    sandbox = bool(env.get("BLING_SANDBOX", "").strip())
+    if sandbox:  # bling serve --sandbox: fake accounts only; refuses real credentials
+        from .sandbox.config import sandbox_environ
+
+        env = sandbox_environ(env)
     problems = [
         f"{name} is not set ({purpose})"
         for name, purpose in REQUIRED.items()
@@ -106,8 +135,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     mailboxes = parse_mailboxes(env["BLING_MAILBOXES"])
     public_url = opt("BLING_PUBLIC_URL")
-    for name in ("BLING_PUBLIC_URL", "BLING_HELPSCOUT_API_URL", "BLING_TWILIO_API_URL"):
+    for name in ("BLING_PUBLIC_URL", "BLING_HELPSCOUT_API_URL", "BLING_TWILIO_API_URL", "BLING_MOBILECOMMONS_API_URL"):
         _check_url(name, opt(name))
+    if any(m.transport == "mobilecommons" for m in mailboxes):
+        missing = [n for n in ("MOBILECOMMONS_USERNAME", "MOBILECOMMONS_PASSWORD") if not opt(n)]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)} not set, but BLING_MAILBOXES has mobilecommons: mailboxes")
     try:
         max_body = int(opt("BLING_MAX_BODY_BYTES"))
     except ValueError:
@@ -130,8 +163,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         plugins_dir=opt("BLING_PLUGINS_DIR"),
         max_body_bytes=max_body,
         load_plugins=tuple(allow) or None,
+        mobilecommons_username=opt("MOBILECOMMONS_USERNAME"),
+        mobilecommons_password=opt("MOBILECOMMONS_PASSWORD"),
+        mobilecommons_api_url=opt("BLING_MOBILECOMMONS_API_URL"),
         default_options=defaults,
         mailbox_options=per_mailbox,
+        sandbox=sandbox,
+        **dialer_settings(opt),
     )
 
 

@@ -77,6 +77,107 @@ budgets = sa.Table(
     sa.Column("blocked_until", sa.Float, nullable=False),
 )
 
+#: The last answer from each provider, for /healthz (bling/health.py reads and writes it).
+api_health = sa.Table(
+    "bling_api_health",
+    metadata,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("last_ok_at", sa.Float, nullable=True),
+    sa.Column("last_failure_at", sa.Float, nullable=True),
+    sa.Column("last_failure", sa.String(200), nullable=True),
+)
+
+#: How far a loader got (e.g. Mobile Commons' received messages), so a re-run starts there.
+cursors = sa.Table(
+    "bling_cursors",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# -- SMS features (bling/sms_state.py reads and writes these) ---------------
+
+#: Each SMS Bling sent: where it belongs and Twilio's latest delivery status.
+sms_messages = sa.Table(
+    "bling_sms",
+    metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("mailbox_id", sa.BigInteger, nullable=True),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("conversation_id", sa.BigInteger, nullable=True),
+    sa.Column("preview", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.Integer, nullable=True),
+    sa.Column("noted", sa.Boolean, nullable=False),
+    sa.Column("sent_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_bling_sms_phone", "phone", "sent_at"),
+)
+
+#: Supporters who texted STOP (or whom Twilio refused with 21610), per hotline.
+opt_outs = sa.Table(
+    "bling_opt_outs",
+    metadata,
+    sa.Column("hotline", sa.String(100), primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("opted_out", sa.Boolean, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("changed_at", sa.Float, nullable=False),
+)
+
+#: Phone → the Help Scout customer it matched (customer_id NULL: no match).
+customer_matches = sa.Table(
+    "bling_customer_matches",
+    metadata,
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("checked_at", sa.Float, nullable=False),
+)
+
+#: The local day each supporter last got a mailbox's after-hours reply.
+after_hours_replies = sa.Table(
+    "bling_after_hours_replies",
+    metadata,
+    sa.Column("mailbox_id", sa.BigInteger, primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("local_date", sa.String(10), nullable=False),
+    sa.Column("sent_at", sa.Float, nullable=False),
+)
+
+# -- Call back from Help Scout (bling/dialer/call_log.py reads and writes it)
+
+#: Each call-back an agent placed: its two legs, outcome, and whose job wrote the note.
+dialer_calls = sa.Table(
+    "bling_dialer_calls",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("token_id", sa.String(40), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("conversation_id", sa.BigInteger, nullable=False),
+    sa.Column("mailbox_id", sa.BigInteger, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("agent_name", sa.String(200), nullable=False),
+    sa.Column("agent_phone", sa.String(32), nullable=False),
+    sa.Column("supporter", sa.String(32), nullable=False),
+    sa.Column("hotline", sa.String(32), nullable=False),
+    sa.Column("agent_sid", sa.String(40), nullable=True),
+    sa.Column("agent_status", sa.String(16), nullable=False),
+    sa.Column("agent_duration", sa.Integer, nullable=True),
+    sa.Column("pressed", sa.Boolean, nullable=False),
+    sa.Column("supporter_sid", sa.String(40), nullable=True),
+    sa.Column("supporter_status", sa.String(16), nullable=True),
+    sa.Column("supporter_duration", sa.Integer, nullable=True),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("note_inbox_id", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("token_id", "sequence"),
+    sa.Index("ix_bling_dialer_calls_agent", "agent_phone", "created_at"),
+)
+
 
 def make_engine(url: str) -> sa.Engine:
     """Create the engine; SQLite gets WAL and synchronous=FULL (a 2xx is a promise)."""
@@ -220,6 +321,16 @@ class Store:
     def has_key(self, key: str) -> bool:
         with self._read() as conn:
             return conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).first() is not None
+
+    def find_key(self, key: str) -> dict | None:
+        """The row accepted under ``key`` (state, result decoded), e.g. to wait for a related event."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(inbox).where(inbox.c.key == key)).mappings().first()
+        if row is None:
+            return None
+        found = dict(row)
+        found["result"] = json.loads(found["result"]) if found["result"] else {}
+        return found
 
     def get(self, inbox_id: int) -> dict | None:
         with self._read() as conn:
@@ -376,6 +487,24 @@ class Store:
                 return dict(conn.execute(query).mappings().one())
             return fresh
         return dict(row)
+
+    # -- loader cursors ----------------------------------------------------
+
+    def cursor(self, name: str) -> str | None:
+        """Where the loader ``name`` got to, or None before its first run."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Remember where the loader ``name`` got to."""
+        update = sa.update(cursors).where(cursors.c.name == name).values(value=value, updated_at=self.clock())
+        try:
+            with self.engine.begin() as conn:
+                if not conn.execute(update).rowcount:
+                    conn.execute(sa.insert(cursors).values(name=name, value=value, updated_at=self.clock()))
+        except IntegrityError:  # another process inserted it first
+            with self.engine.begin() as conn:
+                conn.execute(update)
 
 
 def table_names() -> Iterable[str]:

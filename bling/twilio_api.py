@@ -16,7 +16,9 @@ The auth token is never logged or put into an error message.
 from __future__ import annotations
 
 import json
+import re
 import threading
+from urllib.parse import urlsplit
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,7 +30,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from .errors import AmbiguousOutcome
+from .errors import AmbiguousOutcome, TransportError
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 
@@ -60,6 +62,8 @@ _EXPLANATIONS: dict[int, str] = {
     30006: "the supporter's number is a landline or its carrier cannot receive texts",
     30007: "the supporter's carrier blocked the message as spam (carrier filtering)",
     30008: "the text could not be delivered for an unknown reason (Twilio error 30008)",
+    30004: "the supporter's number or carrier blocked the message",
+    30034: "the hotline number is not registered for US texting (A2P 10DLC), so carriers refuse its texts",
 }
 
 _AMBIGUOUS_EXPLANATION = (
@@ -96,7 +100,7 @@ def explain_error(code: int | None, default: str | None = None) -> str:
     return f"Twilio error {code}" if code is not None else "an unexpected Twilio error"
 
 
-class TwilioSendError(Exception):
+class TwilioSendError(TransportError):
     """Twilio refused or failed a request; by default a permanent refusal."""
 
     def __init__(
@@ -185,6 +189,8 @@ class TwilioGateway:
             # TWILIO_EDGE/TWILIO_REGION would rewrite the host we were given.
             self._client.edge = self._client.region = None
         self._messages = self._client.api.v2010.account.messages
+        self._auth = (account_sid, auth_token)  # recordings are downloaded with them; never logged
+        self._timeout = timeout
 
     def __repr__(self) -> str:
         return f"<TwilioGateway {self.account_sid} {self.base_url}>"
@@ -287,6 +293,134 @@ class TwilioGateway:
         return [{"url": base + item.uri.removesuffix(".json"), "content_type": item.content_type or "application/octet-stream"}
                 for item in items]
 
+    # -- calls and recordings (plugins call_log, voicemail) ------------------
+
+    def fetch_call(self, call_sid: str) -> dict:
+        """One call: ``{"sid", "status", "to", "from", "duration"}`` (duration in s, None until it ends)."""
+        try:
+            call = self._client.api.v2010.account.calls(call_sid).fetch()
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=False) from exc
+        return {"sid": call.sid, "status": call.status, "to": call.to, "from": call._from,
+                "duration": _seconds(call.duration)}
+
+    def call_recordings(self, call_sid: str) -> list[dict]:
+        """The recordings of a call: ``{"sid", "status", "duration"}`` each."""
+        try:
+            items = self._client.api.v2010.account.calls(call_sid).recordings.list(limit=20)
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=False) from exc
+        return [{"sid": item.sid, "status": item.status, "duration": _seconds(item.duration)} for item in items]
+
+    def download_recording(self, url: str, limit: int) -> tuple[bytes, str] | None:
+        """Download one of this account's recordings as MP3, with the account's credentials.
+
+        Returns ``(audio, MIME type)``, or None when it is over ``limit``
+        bytes. The credentials only ever go to Twilio: a URL that is not a
+        recording of this account raises a permanent TwilioSendError.
+        Twilio's "not found" (not ready yet, or deleted), 5xx and network
+        failures raise TwilioTransient.
+        """
+        media_url = self._recording_media_url(url)
+        try:
+            response = requests.get(media_url, auth=self._auth, timeout=self._timeout, stream=True)
+        except requests.exceptions.RequestException as exc:
+            raise TwilioTransient(f"could not download the recording ({type(exc).__name__})") from exc
+        with response:
+            if response.status_code != 200:
+                raise _download_error(response.status_code, _error_code(response.text))
+            declared = _seconds(response.headers.get("Content-Length"))
+            if declared is not None and declared > limit:
+                return None
+            audio = bytearray()
+            try:
+                for chunk in response.iter_content(64 * 1024):
+                    audio.extend(chunk)
+                    if len(audio) > limit:
+                        return None
+            except requests.exceptions.RequestException as exc:
+                raise TwilioTransient(f"the recording download broke off ({type(exc).__name__})") from exc
+        mime = (response.headers.get("Content-Type") or "audio/mpeg").split(";")[0].strip()
+        return bytes(audio), mime
+
+    def _recording_media_url(self, url: str) -> str:
+        """The MP3 URL of a recording URL Twilio (or a Studio flow) gave, checked to be ours."""
+        parts = urlsplit(url.strip())
+        found = _RECORDING_PATH.match(parts.path)
+        hosts = {urlsplit(DEFAULT_BASE_URL).netloc, urlsplit(self.base_url).netloc}
+        if parts.scheme not in ("https", "http") or parts.netloc not in hosts or not found \
+                or found.group("account") != self.account_sid:
+            raise TwilioSendError("not a recording URL of this Twilio account; not sending credentials to it",
+                                  explanation="the recording URL does not belong to the hotline's Twilio account")
+        return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{found.group('sid')}.mp3"
+
+    # -- calls (Call back from Help Scout) -------------------------------------
+
+    def create_call(self, from_: str, to: str, url: str, status_callback: str,
+                    events: tuple[str, ...] = ("initiated", "ringing", "answered", "completed"),
+                    timeout: int = 30) -> dict:
+        """Ring ``to`` from ``from_``; Twilio fetches ``url`` for TwiML when answered.
+
+        Returns ``{"sid", "status"}`` (a new call is ``queued``). Raises like
+        ``send_sms``: ``TwilioSendError`` (refused), ``TwilioTransient``,
+        ``TwilioAmbiguous`` (may ring: its status callbacks will tell).
+        """
+        try:
+            call = self._client.api.v2010.account.calls.create(
+                to=to, from_=from_, url=url, status_callback=status_callback,
+                status_callback_event=list(events), status_callback_method="POST", timeout=timeout)
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=True) from exc
+        return {"sid": call.sid, "status": call.status}
+
+    def end_call(self, sid: str, status: str) -> str:
+        """Hang up a call: ``canceled`` while queued/ringing, ``completed`` once answered.
+
+        Returns the status Twilio reports afterwards.
+        """
+        try:
+            call = self._client.api.v2010.account.calls(sid).update(status=status)
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=True) from exc
+        return call.status
+
+    # -- set-up (bling provision, bling check --live) ------------------------
+
+    def fetch_account(self) -> dict:
+        """The account the credentials belong to: ``{"sid", "status", "type", "friendly_name"}``."""
+        try:
+            account = self._client.api.v2010.accounts(self.account_sid).fetch()
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=False) from exc
+        return {"sid": account.sid, "status": account.status, "type": account.type,
+                "friendly_name": account.friendly_name}
+
+    def find_number(self, phone_number: str) -> dict | None:
+        """The account's IncomingPhoneNumber for ``phone_number`` (E.164), or None if not owned.
+
+        The dict holds ``sid``, ``phone_number``, ``capabilities`` and every
+        ``NUMBER_FIELDS`` value as Twilio reports it.
+        """
+        try:
+            found = self._client.api.v2010.account.incoming_phone_numbers.list(phone_number=phone_number, limit=20)
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=False) from exc
+        for number in found:  # the filter also matches partial numbers
+            if number.phone_number == phone_number:
+                return _number_dict(number)
+        return None
+
+    def update_number(self, sid: str, fields: dict[str, str]) -> dict:
+        """Set ``fields`` (keys of ``NUMBER_FIELDS``) on the number ``sid``; return it as updated."""
+        unknown = set(fields) - set(NUMBER_FIELDS)
+        if unknown:
+            raise ValueError(f"not IncomingPhoneNumber settings: {', '.join(sorted(unknown))}")
+        try:
+            number = self._client.api.v2010.account.incoming_phone_numbers(sid).update(**fields)
+        except _CLIENT_ERRORS as exc:
+            raise self._classify(exc, request_sent=True) from exc
+        return _number_dict(number)
+
     def _classify(self, exc: Exception, request_sent: bool) -> TwilioSendError:
         """Map a library/transport failure to Bling's error kinds.
 
@@ -353,6 +487,46 @@ def _http_error(
     return TwilioSendError(
         f"{label}: {explanation}", code=code, status=status, explanation=explanation
     )
+
+
+#: IncomingPhoneNumber settings Bling provisions (the library's snake_case names).
+NUMBER_FIELDS = (
+    "sms_url", "sms_method", "sms_fallback_url", "sms_fallback_method", "sms_application_sid",
+    "voice_url", "voice_method", "voice_fallback_url", "voice_fallback_method", "voice_application_sid",
+    "status_callback", "status_callback_method",
+)
+
+
+def _number_dict(number: Any) -> dict:
+    """An IncomingPhoneNumber instance as a plain dict (None for unset values)."""
+    found = {name: getattr(number, name, None) for name in NUMBER_FIELDS}
+    found.update(sid=number.sid, phone_number=number.phone_number, capabilities=dict(number.capabilities or {}))
+    return found
+
+
+#: A recording's URL path as Twilio gives it (RecordingUrl): no extension, or a media one.
+_RECORDING_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/Recordings/"
+                             r"(?P<sid>RE[0-9a-f]{32})(\.(mp3|wav))?$")
+
+
+def _seconds(value: Any) -> int | None:
+    """Twilio's durations and lengths are strings; None when absent or not a number."""
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _download_error(status: int, code: int | None) -> TwilioSendError:
+    """A failed recording download: only refused credentials are permanent."""
+    if status in (401, 403):
+        return TwilioSendError(f"Twilio refused the recording download (HTTP {status})", code=code or 20003,
+                               status=status)
+    if status == 404:
+        return TwilioTransient("Twilio has no such recording (not ready yet, or deleted)", code=code, status=status,
+                               explanation="the recording is not available from Twilio")
+    return TwilioTransient(f"the recording download failed (HTTP {status})", code=code, status=status,
+                           explanation="Twilio could not hand over the recording; try again later")
 
 
 def _read_failed(message: str) -> TwilioTransient:

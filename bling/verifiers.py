@@ -6,6 +6,7 @@
 - ``helpscout``: ``X-HelpScout-Signature``, base64 HMAC-SHA1 of the raw body
   keyed with HELPSCOUT_WEBHOOK_SECRET
   (https://developer.helpscout.com/webhooks/#verifying).
+- ``helpscout_app``: the same for the sidebar app, keyed with HELPSCOUT_APP_SECRET.
 """
 
 from __future__ import annotations
@@ -49,14 +50,21 @@ class TwilioSignature:
         signature = req.get_header("X-Twilio-Signature")
         if not signature:
             return False
-        params: dict = {}
-        if req.method == "POST" and (req.content_type or "").startswith("application/x-www-form-urlencoded"):
-            try:
-                params = _MultiParams(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
-            except UnicodeDecodeError:
-                return False
         validator = RequestValidator(settings.twilio_auth_token)
-        return validator.validate(public_url(req, settings), params, signature)
+        url = public_url(req, settings)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if req.method != "POST" or (not body and not req.content_type):
+            return validator.validate(url, {}, signature)
+        if (req.content_type or "").startswith("application/x-www-form-urlencoded"):
+            params = _MultiParams(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+            return validator.validate(url, params, signature)
+        if "bodySHA256=" in url:
+            # JSON bodies: the signed URL carries the body's hash; the validator checks both.
+            return validator.validate(url, text, signature)
+        return False  # any other body is not covered by the signature: refuse it
 
 
 def helpscout_signature(secret: str, body: bytes) -> str:
@@ -72,12 +80,22 @@ class HelpScoutSignature:
 
     def verify(self, req, body: bytes, settings) -> bool:
         signature = req.get_header("X-HelpScout-Signature")
-        if not signature:
+        secret = getattr(settings, self.secret_setting, "")
+        if not signature or not secret:  # an empty key would let anyone sign
             return False
-        expected = helpscout_signature(getattr(settings, self.secret_setting), body)
+        expected = helpscout_signature(secret, body)
         return hmac.compare_digest(expected, signature.strip())
+
+
+class HelpScoutAppSignature(HelpScoutSignature):
+    """The (legacy) sidebar app's signature: same scheme, the app's own secret.
+
+    Without HELPSCOUT_APP_SECRET every request is refused (401).
+    """
+
+    secret_setting = "helpscout_app_secret"
 
 
 @hookimpl
 def bling_verifiers():
-    return {"twilio": TwilioSignature(), "helpscout": HelpScoutSignature()}
+    return {"twilio": TwilioSignature(), "helpscout": HelpScoutSignature(), "helpscout_app": HelpScoutAppSignature()}

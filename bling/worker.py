@@ -16,8 +16,10 @@ import os
 import random
 import socket
 import threading
+import time
 
 from .context import Context
+from .logs import with_job_id
 from .errors import PermanentError
 
 log = logging.getLogger("bling.worker")
@@ -43,9 +45,11 @@ def is_permanent(ex: BaseException) -> bool:
     return isinstance(ex, PermanentError) or getattr(ex, "permanent", False) is True
 
 
+@with_job_id  # every log line of the job names it
 def process(services, inbox_id: int, owner: str | None = None) -> str:
     """Run one inbox row if it is due; return done/retry/dead/skipped."""
     owner = owner or worker_id()
+    started = time.monotonic()
     store = services.store
     row = store.claim(inbox_id, owner, LEASE_SECONDS)
     if row is None:
@@ -68,15 +72,18 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
             log.warning("job %s (%s) failed for good: %s", inbox_id, row["key"], error)
             store.bury(inbox_id, owner, error, context.state)
             _tell_failure(chain, context, event, error)
-            services.metrics.incr("dead_letters")
+            services.metrics.incr("dead_letters", route=row["route"])
+            services.metrics.job(row["route"], "dead", time.monotonic() - started)
             return "dead"
         delay = getattr(ex, "retry_after", None) or backoff(row["attempts"])
         log.info("job %s (%s) will retry in %.1fs: %s", inbox_id, row["key"], delay, error)
         store.retry(inbox_id, owner, error, delay, context.state)
         services.waker.wake(inbox_id, delay=delay)
-        services.metrics.incr("retries")
+        services.metrics.incr("retries", route=row["route"])
+        services.metrics.job(row["route"], "retry", time.monotonic() - started)
         return "retry"
     store.finish(inbox_id, owner, context.state)
+    services.metrics.job(row["route"], "done", time.monotonic() - started, store.clock() - row["created_at"])
     return "done"
 
 
@@ -92,6 +99,9 @@ def sweep(services, limit: int = 500) -> int:
     ids = services.store.due(limit)
     for inbox_id in ids:
         services.waker.wake(inbox_id)
+    from .health import record_worker_heartbeat
+
+    record_worker_heartbeat(services.store)  # /healthz: a worker is alive
     return len(ids)
 
 

@@ -27,7 +27,36 @@ class _Gunicorn(BaseApplication):
         return application_factory()
 
 
-def run_gunicorn(bind: str, workers: int) -> None:
-    """Run gunicorn in this process until it is stopped."""
-    _Gunicorn({"bind": bind, "workers": workers, "timeout": 30, "accesslog": "-",
+def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
+    """Run gunicorn in this process until it is stopped.
+
+    Requests are logged by Bling itself (JSON, with the request id), so
+    gunicorn's access log is off and its own lines are JSON too.
+    """
+    import os
+
+    from .logs import gunicorn_logconfig
+
+    level = os.environ.get("BLING_LOG_LEVEL", "INFO")
+    _Gunicorn({"bind": bind, "workers": workers, "threads": threads, "timeout": 30, "accesslog": None,
+               "logconfig_dict": gunicorn_logconfig(level, sandbox=bool(os.environ.get("BLING_SANDBOX"))),
                "forwarded_allow_ips": "127.0.0.1"}).run()
+
+
+def prepare_metrics_dir() -> str:
+    """Give this ``bling serve`` (web processes and worker) one fresh prometheus_client multiprocess folder.
+
+    Must run before prometheus_client is imported. An operator's own
+    PROMETHEUS_MULTIPROC_DIR is kept (it must exist and be emptied between runs).
+    """
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = tempfile.mkdtemp(prefix="bling-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        owner = os.getpid()  # gunicorn's forked workers inherit atexit handlers: only the parent cleans up
+        atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, True))
+    return os.environ["PROMETHEUS_MULTIPROC_DIR"]

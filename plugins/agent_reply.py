@@ -7,6 +7,14 @@ the mailbox's number (split at word boundaries past 1,600 characters),
 and a note — never a reply, which would e-mail the blackhole address —
 tells the agent it was sent or why not.
 
+The reply's attachments go with its first part as MMS media when the
+hotline can send MMS (bling/media.py; ``send_mms`` in BLING_CONFIG); the note
+names any that were not sent and why. A new phone conversation an agent
+starts (``convo.created`` whose first thread is the agent's reply) is
+texted the same way: the phone comes from the customer. For a conversation
+Bling threads, the supporter's own number (the conversation map) wins over
+the customer's other phones.
+
 Options (routes.toml ``[route.options.agent_reply]``): ``sources``, the
 thread ``source.type`` values accepted (default ``["web"]``).
 """
@@ -14,13 +22,16 @@ thread ``source.type`` values accepted (default ``["web"]``).
 from __future__ import annotations
 
 from bling.conversations import add_note
+from bling.errors import TransportError
 from bling.hookspecs import hookimpl
+from bling.media import reply_attachments, reply_media
 from bling.phones import pretty
 from bling.schemas import customer_phone, newest_thread
+from bling.sms_state import phone_for_conversation
 from bling.text import html_to_text, split_sms
-from bling.twilio_api import TwilioSendError
 
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
+AGENT_STARTED_EVENT = "convo.created"  # an agent's new phone conversation: its first thread is the reply
 REPLY_TYPES = {"message", "reply"}
 
 
@@ -35,14 +46,14 @@ def skip_reason(context, thread: dict) -> str | None:
         return "reply was not written by an agent"
     if (thread.get("source") or {}).get("type") not in sources:
         return f"reply came from {(thread.get('source') or {}).get('type') or 'an unknown source'}, not {', '.join(sources)}"
-    if not html_to_text(thread.get("body") or ""):
+    if not html_to_text(thread.get("body") or "") and not reply_attachments(thread):
         return "reply is empty once cleaned"
     return None
 
 
 @hookimpl
 def triage_event(context, event):
-    if event["event_name"] != AGENT_REPLY_EVENT:
+    if event["event_name"] not in (AGENT_REPLY_EVENT, AGENT_STARTED_EVENT):
         return f"event {event['event_name'] or '(none)'} is not an agent reply"
     if event["type"] != "phone":
         return f"conversation type is {event['type'] or 'unknown'}, not phone"
@@ -64,12 +75,17 @@ def handle_event(context, event):
         add_note(context, "note", conversation_id,
                  "Bling did not send this reply as an SMS: the customer has no phone number.")
         return None
-    parts = split_sms(html_to_text(thread.get("body") or ""))
+    context.state["supporter"] = phone
+    media, media_note = reply_media(context, thread)
+    parts = split_sms(html_to_text(thread.get("body") or "")) or ([""] if media else [])
+    if not parts:
+        add_note(context, "note", conversation_id, f"Bling did not send this reply as an SMS: it has no text. {media_note or ''}".strip())
+        return None
     sids = []
     try:
         for index, part in enumerate(parts):
-            sids.append(context.send_sms_once(f"sms:{index}", phone, part))
-    except TwilioSendError as ex:
+            sids.append(context.send_sms_once(f"sms:{index}", phone, part, media if index == 0 else None))
+    except TransportError as ex:
         if not ex.permanent:
             raise
         context.state["sms_error"] = ex.code
@@ -79,14 +95,16 @@ def handle_event(context, event):
         return None
     context.state["sms_sids"] = sids
     in_parts = f" in {len(parts)} parts" if len(parts) > 1 else ""
-    add_note(context, "note", conversation_id, f"Bling sent this reply as an SMS to {pretty(phone)}{in_parts}.")
+    with_media = f" with {len(media)} attachment{'s' if len(media) > 1 else ''} (MMS)" if media else ""
+    add_note(context, "note", conversation_id, f"Bling sent this reply as an SMS to {pretty(phone)}{in_parts}{with_media}."
+             + (f" {media_note}" if media_note else ""))
     return sids
 
 
 @hookimpl
 def handle_failure(context, event, error):
     add_note(context, "failure_note", event["id"],
-             "Bling could not send this reply as an SMS: Twilio or Help Scout kept failing. "
+             "Bling could not send this reply as an SMS: the text service or Help Scout kept failing. "
              "An operator can replay it with `bling jobs replay`.")
 
 
@@ -98,9 +116,11 @@ def _fetch_newest(context, conversation_id: int) -> dict | None:
 
 
 def _supporter_phone(context, event) -> str | None:
-    """The phone from the payload, the blackhole address, or (one GET) the customer."""
+    """The number Bling threads this conversation for, else the customer's: payload,
+    blackhole address, or (one GET) the customer record."""
     domain = context.settings.blackhole_domain
-    phone = customer_phone(event["customer"], domain)
+    phone = phone_for_conversation(context.store, event["mailbox_id"], event["id"]) \
+        or customer_phone(event["customer"], domain)
     if phone is None and event["customer"].get("id"):
         phone = customer_phone(context.helpscout.get_customer(event["customer"]["id"]), domain)
     return phone

@@ -1,14 +1,21 @@
-"""Post a supporter's text (and MMS media links) into their Help Scout conversation.
+"""Post a supporter's text (and MMS media) into their Help Scout conversation.
 
-Sets ``state['conversation_id']`` and ``state['first_contact']`` for the
-plugins after it (``autoreply``). If the text finally cannot reach Help
-Scout, the supporter is told once with the mailbox's ``failure_reply``.
+MMS media of Twilio mailboxes become real attachments on the thread
+(bling/media.py: downloaded with the account's credentials, up to
+``attachment_max_bytes``); media too large or unavailable stay links in the
+text, and if Help Scout refuses the upload as too large (413) the thread is
+posted with links only. Sets ``state['conversation_id']`` and
+``state['first_contact']`` for the plugins after it (``autoreply``). If the
+text finally cannot reach Help Scout, the supporter is told once with the
+mailbox's ``failure_reply``.
 """
 
 from __future__ import annotations
 
 from bling.conversations import post_from_supporter, subject_for
+from bling.helpscout import HelpScoutError
 from bling.hookspecs import hookimpl
+from bling.media import Linked, inbound_attachments, linked_lines
 from bling.phones import to_e164
 
 
@@ -25,7 +32,20 @@ def triage_event(context, event):
 def handle_event(context, event):
     phone = to_e164(event["from_"])
     context.state["supporter"] = phone
-    post_from_supporter(context, phone, thread_text(event), subject_for("SMS", phone))
+    subject = subject_for("SMS", phone)
+    if context.mailbox.transport == "twilio":
+        attached, linked = inbound_attachments(context, event["media"])
+    else:  # another transport's media URLs are not ours to fetch
+        attached, linked = [], [Linked(m["url"], m["content_type"], "") for m in event["media"]]
+    try:
+        post_from_supporter(context, phone, thread_text(event, linked, len(attached)), subject,
+                            attachments=[attachment for _item, attachment in attached])
+    except HelpScoutError as ex:
+        if ex.status != 413 or not attached:
+            raise
+        context.logger.warning("Help Scout refused %d attachment(s) as too large; posting links", len(attached))
+        linked += [Linked(item["url"], item["content_type"], "too large for Help Scout") for item, _ in attached]
+        post_from_supporter(context, phone, thread_text(event, linked, 0), subject)
 
 
 @hookimpl
@@ -35,11 +55,16 @@ def handle_failure(context, event, error):
         context.send_sms_once("failure_reply", phone, context.mailbox_options.failure_reply)
 
 
-def thread_text(event: dict) -> str:
-    """The thread body: the text, then one line per media item (type and URL)."""
+def thread_text(event: dict, linked: list[Linked] | None = None, attached: int = 0) -> str:
+    """The thread body: the text, then one line per medium left as a link (type, URL, why).
+
+    Without ``linked`` every medium is listed (nothing was attached).
+    """
+    if linked is None:
+        linked = [Linked(item["url"], item["content_type"], "") for item in event["media"]]
     lines = [event["body"].strip()] if event["body"].strip() else []
-    if event["media"]:
-        lines.append("")
-        lines.append("Attachments:")
-        lines.extend(f"- {item['content_type']}: {item['url']}" for item in event["media"])
+    if linked:
+        lines += ["", "Attachments:", *linked_lines(linked)]
+    if not lines and attached:
+        lines = [f"(MMS without text: {attached} attachment{'s' if attached > 1 else ''})"]
     return "\n".join(lines).strip()

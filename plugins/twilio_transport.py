@@ -1,9 +1,14 @@
-"""Send SMS for ``twilio:`` mailboxes from the hotline number, through Twilio."""
+"""Send SMS for ``twilio:`` mailboxes from the hotline number, through Twilio.
+
+Each text asks Twilio to report its delivery to Bling's status route when
+Bling knows its public URL (bling/delivery.py, plugin ``delivery_status``).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bling.delivery import status_callback_url
 from bling.hookspecs import hookimpl
 
 
@@ -11,7 +16,8 @@ from bling.hookspecs import hookimpl
 def transport_send_sms(context, mailbox, to, body, media_urls):
     if mailbox is None or mailbox.transport != "twilio":
         return None
-    return context.twilio.send_sms(from_=mailbox.number, to=to, body=body, media_urls=media_urls or None)
+    return context.twilio.send_sms(from_=mailbox.number, to=to, body=body, media_urls=media_urls or None,
+                                   status_callback=status_callback_url(context))
 
 
 @hookimpl

@@ -288,3 +288,15 @@ def test_healthz_unhealthy_store_is_503(client, services, monkeypatch):
 
 def test_account_sid_fixture_is_the_test_account():
     assert ACCOUNT_SID.startswith("AC") and HOTLINE.startswith("+1")
+
+
+def test_sms_signed_url_with_other_content_type_is_403(client, services):
+    """A body the signature does not cover (not form, no bodySHA256) is refused."""
+    pairs = load_form("sms_basic")
+    signature = twilio_signature(PUBLIC_URL + SMS, [])
+    from urllib.parse import urlencode
+
+    resp = client.simulate_post(SMS, body=urlencode(pairs), content_type="text/plain",
+                                headers={"X-Twilio-Signature": signature})
+    assert resp.status_code == 403
+    assert inbox(services) == []

@@ -21,15 +21,21 @@ def test_nanp_blackhole_keeps_original_ten_digits():
 
 
 def test_international_blackhole_keeps_country_code():
-    assert blackhole_email("+447700900123", "bh.example") == "447700900123@bh.example"
+    assert blackhole_email("+447700900123", "bh.example") == "00447700900123@bh.example"
 
 
-@pytest.mark.parametrize("phone", ["+16175550123", "+447700900123", "+33612345678"])
+def test_ten_digit_foreign_number_is_not_read_back_as_american():
+    danish = "+4532123456"
+    assert blackhole_email(danish, "bh.example") == "004532123456@bh.example"
+    assert from_blackhole("004532123456@bh.example", "bh.example") == danish
+
+
+@pytest.mark.parametrize("phone", ["+16175550123", "+447700900123", "+33612345678", "+4532123456", "+4722334455"])
 def test_blackhole_round_trip(phone):
     assert from_blackhole(blackhole_email(phone, "bh.example"), "bh.example") == phone
 
 
-@pytest.mark.parametrize("email", ["someone@example.com", "6175550123@other.example", "abc@bh.example", None, "x"])
+@pytest.mark.parametrize("email", ["someone@example.com", "6175550123@other.example", "abc@bh.example", None, "x", "447700900123@bh.example"])
 def test_from_blackhole_rejects_other_addresses(email):
     assert from_blackhole(email, "bh.example") is None
 

@@ -107,3 +107,24 @@ def test_entry_point_allowlist(tmp_path, monkeypatch):
     _, infos = load_plugins(str(tmp_path), allow=("two",))
     assert "two" in infos and "one" not in infos
     assert infos["two"].source == "package: bling-extra 1.0"
+
+
+def test_two_packages_with_one_plugin_name_fail_loudly(tmp_path, monkeypatch):
+    import importlib.metadata
+
+    class FakeEntryPoint:
+        name = "keyword_tagger"
+
+        def __init__(self, dist, version):
+            self.dist = SimpleNamespace(name=dist, version=version)
+
+        def load(self):
+            return SimpleNamespace()
+
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda group: [FakeEntryPoint("bling-keyword-tagger", "0.1.0"), FakeEntryPoint("bling-tags", "2.0")])
+    with pytest.raises(ConfigError) as ex:
+        load_plugins(str(tmp_path))
+    message = str(ex.value)
+    assert "'keyword_tagger' is used twice" in message
+    assert "package: bling-keyword-tagger 0.1.0" in message and "package: bling-tags 2.0" in message

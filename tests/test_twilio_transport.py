@@ -27,10 +27,11 @@ class FakeGateway:
 
 def test_sends_from_the_hotline_number():
     gateway = FakeGateway()
-    context = SimpleNamespace(twilio=gateway)
+    context = SimpleNamespace(twilio=gateway, settings=SimpleNamespace(public_base=lambda: ""))
     mailbox = Mailbox("twilio", "+16175550100", 1)
     assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) == "SM1"
-    assert gateway.sent == [{"from_": "+16175550100", "to": "+16175550123", "body": "hi", "media_urls": None}]
+    assert gateway.sent == [{"from_": "+16175550100", "to": "+16175550123", "body": "hi", "media_urls": None,
+                             "status_callback": None}]  # no BLING_PUBLIC_URL: no status callback
 
 
 def test_other_transports_are_left_alone():

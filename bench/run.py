@@ -1,0 +1,477 @@
+"""Issue 3's benchmark: answer latency against the floor, a burst against
+Help Scout's rate limit with a worker killed mid-way, and peak memory.
+
+    .venv/bin/python bench/run.py            # the documented run: 1,000 texts (~20 min)
+    .venv/bin/python bench/run.py --quick    # 100 texts, fewer requests (~4 min)
+
+Prints a table and writes bench/results.md (machine, parameters, numbers);
+raw numbers and every server log go to bench/out/<UTC time>/. What each
+number means: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import sqlalchemy as sa  # noqa: E402
+
+import procs  # noqa: E402
+import report  # noqa: E402
+from helpscout_double import HelpScoutDouble  # noqa: E402
+from loadgen import SMS_PATH, merge, new_message_sid, run_load, signed_sms  # noqa: E402
+from twilio_double import TwilioDouble  # noqa: E402
+
+from bling.mailbox_config import DEFAULT_AUTO_REPLY, DEFAULT_FAILURE_REPLY  # noqa: E402
+from bling.phones import blackhole_email  # noqa: E402
+from bling.services import HELPSCOUT_BUDGET_SHARE  # noqa: E402
+from bling.store import Store  # noqa: E402
+from bling.worker import LEASE_SECONDS  # noqa: E402
+
+PUBLIC_URL = "https://hotline.example.com"
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+HOTLINE = "+16175550100"
+MAILBOX_ID = 206906
+BLACKHOLE = "blackhole.example.org"
+PYTHON = sys.executable
+BLING = str(Path(sys.executable).with_name("bling"))
+
+
+def bling_env(store_url: str, helpscout_url: str = "http://127.0.0.1:9", twilio_url: str = "http://127.0.0.1:9") -> dict:
+    """Bling's environment: fake credentials, one hotline, the doubles (an unused port by default)."""
+    env = dict(os.environ)
+    env.update({
+        "HELPSCOUT_API_CLIENT_ID": "bench-client", "HELPSCOUT_API_CLIENT_SECRET": "bench-secret",
+        "HELPSCOUT_WEBHOOK_SECRET": "bench-webhook-secret", "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "BLACKHOLE_DOMAIN": BLACKHOLE,
+        "BLING_MAILBOXES": f"twilio:{HOTLINE}:{MAILBOX_ID}", "BLING_PUBLIC_URL": PUBLIC_URL,
+        "BLING_STORE_URL": store_url, "BLING_HELPSCOUT_API_URL": helpscout_url, "BLING_TWILIO_API_URL": twilio_url,
+        "PYTHONUNBUFFERED": "1",
+    })
+    for name in ("BLING_CONFIG", "BLING_ROUTES", "BLING_PLUGINS_DIR", "BLING_LOAD_PLUGINS", "TWILIO_EDGE", "TWILIO_REGION"):
+        env.pop(name, None)  # the defaults: routes.toml and plugins/ of this checkout
+    return env
+
+
+def sms(sender: str, body: str, sid: str | None = None):
+    return signed_sms(PUBLIC_URL, AUTH_TOKEN, ACCOUNT_SID, HOTLINE, sender, body, sid)
+
+
+# -- part 1: answer latency ---------------------------------------------------
+
+
+def latency_part(args, work: Path, logs: Path) -> dict:
+    """The same signed load against the floor and against `bling serve --no-worker`."""
+    env = bling_env(f"sqlite:///{work / 'latency.db'}")
+    floor_port, bling_port = procs.free_port(), procs.free_port()
+    workers = str(args.workers)
+    floor = procs.spawn([PYTHON, str(BENCH / "floor_app.py"), "--bind", f"127.0.0.1:{floor_port}", "--workers", workers],
+                        env, logs / "latency-floor.log")
+    bling = procs.spawn([BLING, "serve", "--no-worker", "--bind", f"127.0.0.1:{bling_port}", "--workers", workers],
+                        env, logs / "latency-bling.log")
+    results: dict = {"requests": args.requests, "clients": args.clients, "workers": args.workers, "rounds": args.rounds}
+    try:
+        procs.wait_port("127.0.0.1", floor_port, proc=floor)
+        procs.wait_http(f"http://127.0.0.1:{bling_port}/healthz", proc=bling)
+        serial = itertools.count()
+
+        def batch(n: int) -> list:
+            return [sms(f"+1617{2000000 + next(serial):07d}", "Hello, I need help with my ballot") for _ in range(n)]
+
+        targets = (("floor", floor_port, floor), ("bling", bling_port, bling))
+        for name, port, _ in targets:
+            run_load("127.0.0.1", port, batch(args.warmup), args.clients)  # imports, connections, caches
+        # Alternate short rounds, so a change in the machine's load hits both targets alike.
+        per_round = max(1, args.requests // args.rounds)
+        runs: dict[str, list] = {"floor": [], "bling": []}
+        results["loadavg_before"] = os.getloadavg()
+        for round_no in range(args.rounds):
+            print(f"  latency: round {round_no + 1}/{args.rounds}, {per_round} signed requests to the floor, "
+                  f"then to Bling ({args.clients} clients)…", flush=True)
+            for name, port, _ in targets:
+                runs[name].append(run_load("127.0.0.1", port, batch(per_round), args.clients))
+        results["loadavg_after"] = os.getloadavg()
+        results["requests"] = per_round * args.rounds
+        for name, _, proc in targets:
+            results[name] = merge(runs[name]).summary()
+            results[name]["throughput_by_round"] = [round(r.throughput) for r in runs[name]]
+            web = procs.children(proc.pid)  # the gunicorn workers (--no-worker: no job worker here)
+            results[name]["web_peak_rss_mb"] = max((procs.peak_rss_mb(p) or 0 for p in web), default=None)
+        store = Store(env["BLING_STORE_URL"])
+        results["bling"]["rows_recorded"] = sum(store.counts().values())
+        store.close()
+    finally:
+        procs.stop(floor)
+        procs.stop(bling)
+    floor_s, bling_s = results["floor"], results["bling"]
+    results["ratio"] = {"p50": bling_s["p50_ms"] / floor_s["p50_ms"], "p99": bling_s["p99_ms"] / floor_s["p99_ms"],
+                        "throughput": bling_s["throughput_rps"] / floor_s["throughput_rps"]}
+    return results
+
+
+# -- part 2: the burst --------------------------------------------------------
+
+
+@dataclass
+class Text:
+    """One text of the burst and who sends it."""
+
+    kind: str  # "new", "mapped" (returning, in Bling's map) or "searched" (returning, found by search)
+    phone: str
+    sid: str
+    body: str
+
+
+def plan_texts(total: int, returning_share: float, seed: int) -> list[Text]:
+    """``total`` texts from as many supporters; returning ones split between mapped and searched."""
+    returning = round(total * returning_share)
+    kinds = ["new"] * (total - returning) + ["mapped"] * (returning // 2) + ["searched"] * (returning - returning // 2)
+    random.Random(seed).shuffle(kinds)
+    texts = []
+    for i, kind in enumerate(kinds):
+        sid = new_message_sid()
+        phone = f"+1617{(3000000 if kind == 'new' else 4000000) + i:07d}"
+        texts.append(Text(kind, phone, sid, f"Bench text {i:04d} [{sid}]: please call me back about my ballot"))
+    return texts
+
+
+def designed_units(kind: str) -> int:
+    """Help Scout units one text costs on Bling's designed path, with nothing wasted.
+
+    Mapped: one thread write (2). New: a conversation search (1) and a create
+    (2). Searched: a search (1) and a thread write (2). Plus, when the SMS
+    chain has ``customer_match``, its phone search (1) for every supporter
+    Bling does not thread yet (new and searched).
+    """
+    routes = tomllib.loads((ROOT / "routes.toml").read_text())["route"]
+    chain = next((r["chain"] for r in routes if r.get("path") == SMS_PATH), [])
+    match = 1 if "customer_match" in chain else 0
+    return {"new": 3 + match, "mapped": 2, "searched": 3 + match}[kind]
+
+
+def seed_returning(double: HelpScoutDouble, store_url: str, texts: list[Text]) -> None:
+    """Returning supporters already have a conversation (a day old) in Help Scout; mapped ones are in Bling's map too."""
+    store = Store(store_url)
+    yesterday = time.time() - 86400
+    for text in texts:
+        if text.kind == "new":
+            continue
+        conversation = double.seed_conversation(MAILBOX_ID, blackhole_email(text.phone, BLACKHOLE), text.phone,
+                                                "An earlier text", yesterday)
+        if text.kind == "mapped":
+            store.remember_conversation(MAILBOX_ID, text.phone, conversation, 1)
+    store.close()
+
+
+def healthz(port: int) -> dict:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            return json.load(response)
+    except OSError as ex:
+        return {"status": f"unreachable: {ex}"}
+
+
+def arrived_sids(double: HelpScoutDouble) -> Counter:
+    """How many customer threads carry each bench text's MessageSid (the text embeds it)."""
+    counts: Counter = Counter()
+    for thread in double.all_threads():
+        if not thread.seeded and thread.type == "customer" and "[SM" in thread.text:
+            counts[thread.text.split("[", 1)[1].split("]", 1)[0]] += 1
+    return counts
+
+
+def find_worker(serve_pid: int, timeout: float = 20.0) -> int:
+    """The `python -m bling.cli worker` child that `bling serve` spawned."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in procs.children(serve_pid):
+            line = procs.cmdline(pid)
+            if "bling.cli" in line and "worker" in line:
+                return pid
+        time.sleep(0.2)
+    raise RuntimeError("bling serve started no worker")
+
+
+def burst_part(args, work: Path, logs: Path) -> dict:
+    """Texts at once through `bling serve`, drained against the doubles; the worker is SIGKILLed mid-way."""
+    helpscout = HelpScoutDouble(args.limit, args.double_latency)
+    twilio = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN, args.double_latency)
+    env = bling_env(f"sqlite:///{work / 'burst.db'}", helpscout.start(), twilio.start())
+    texts = plan_texts(args.texts, args.returning, args.seed)
+    seed_returning(helpscout, env["BLING_STORE_URL"], texts)
+    kinds = Counter(t.kind for t in texts)
+    expected_units = sum(designed_units(kind) * n for kind, n in kinds.items())
+    budget_per_minute = args.limit * HELPSCOUT_BUDGET_SHARE
+    timeout = args.timeout or max(600.0, 2.5 * expected_units / budget_per_minute * 60 + 2 * LEASE_SECONDS + 120)
+    port = procs.free_port()
+    serve_cmd = [BLING, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+    # As deployed: `bling serve` runs the worker. --uncapped: our own worker without the attempt cap.
+    worker_cmd = [PYTHON, str(BENCH / "uncapped_worker.py")] if args.uncapped else [BLING, "worker"]
+    serve = procs.spawn(serve_cmd + (["--no-worker"] if args.uncapped else []), env, logs / "burst-serve.log")
+    first_worker = procs.spawn(worker_cmd, env, logs / "burst-worker.log") if args.uncapped else None
+    replacement = None
+    result: dict = {"texts": len(texts), "kinds": dict(kinds), "limit_per_minute": args.limit, "uncapped": args.uncapped,
+                    "double_latency_ms": args.double_latency * 1000, "expected_units_no_waste": expected_units,
+                    "designed_units": {k: designed_units(k) for k in ("new", "mapped", "searched")},
+                    "timeout_s": timeout}
+    try:
+        procs.wait_http(f"http://127.0.0.1:{port}/healthz", proc=serve)
+        worker = first_worker.pid if first_worker else find_worker(serve.pid)
+        requests = [sms(t.phone, t.body, t.sid) for t in texts]
+        for t in texts:
+            twilio.record_inbound(t.sid, t.phone, HOTLINE, t.body)
+        accept: dict = {}
+        sender = threading.Thread(target=lambda: accept.update(run=run_load("127.0.0.1", port, requests, args.clients)),
+                                  daemon=True)
+        started = time.time()
+        print(f"  burst: {len(texts)} texts ({dict(kinds)}), drain bound by {args.limit} units/min "
+              f"(≈{expected_units / args.limit:.1f} min at best; timeout {timeout / 60:.0f} min)…", flush=True)
+        sender.start()
+        kill_after = int(args.kill_at * len(texts)) if args.kill_at > 0 else None
+        killed: dict = {}
+        timeline: list[dict] = []
+        done_at, last_print, last_key = None, 0.0, None
+        while time.time() - started < timeout:
+            time.sleep(1.0)
+            now = time.time() - started
+            arrived = arrived_sids(helpscout)
+            if kill_after is not None and not killed and len(arrived) >= kill_after:
+                killed = {"pid": worker, "at_s": now, "at_wall": time.time(), "texts_in_helpscout": len(arrived),
+                          "peak_rss_mb": procs.peak_rss_mb(worker)}
+                os.kill(worker, signal.SIGKILL)  # the worker (ours, or the one `bling serve` spawned), by its id
+                replacement = procs.spawn(worker_cmd, env, logs / "burst-worker-replacement.log")
+                killed["replacement_pid"] = replacement.pid
+                killed["orphaned_jobs"] = leased_by(env["BLING_STORE_URL"], worker)
+                print(f"  burst: t={now:.0f}s SIGKILLed worker {worker} ({len(arrived)} texts in Help Scout, "
+                      f"{len(killed['orphaned_jobs'])} job(s) leased); started `bling worker` {replacement.pid}", flush=True)
+            health = healthz(port)
+            hits = helpscout.snapshot_hits()
+            sample = {"t_s": round(now, 1), "texts_in_helpscout": len(arrived), "pending": health.get("pending"),
+                      "dead": health.get("dead_letters"), "units": sum(h.units for h in hits),
+                      "http_429": sum(1 for h in hits if h.status == 429), "sms": len(twilio.sent())}
+            key = tuple(v for k, v in sample.items() if k != "t_s")
+            if key != last_key:  # the timeline keeps changes only
+                timeline.append(sample)
+                last_key = key
+            if now - last_print >= 30:
+                print(f"  burst: t={now:4.0f}s {sample['texts_in_helpscout']}/{len(texts)} in Help Scout, "
+                      f"pending {sample['pending']}, dead {sample['dead']}, {sample['units']} units, "
+                      f"{sample['http_429']} × 429, {sample['sms']} SMS", flush=True)
+                last_print = now
+            if not sender.is_alive() and health.get("pending") == 0:
+                done_at = now
+                break
+        result["drained"] = done_at is not None
+        result["drain_s"] = done_at
+        result["timeline"] = timeline
+        result["kill"] = killed
+        run = accept.get("run")
+        result["accept"] = run.summary() if run else {"error": "the sender did not finish"}
+        result["memory"] = memory_of(serve.pid, worker, replacement, killed)
+    finally:
+        procs.stop(serve)
+        for proc in (first_worker, replacement):
+            if proc is not None:
+                procs.stop(proc)
+        helpscout.stop()
+        twilio.stop()
+    result.update(store_facts(env["BLING_STORE_URL"], killed))
+    orphan_sids = {o["key"].rsplit(":", 1)[-1] for o in result["orphans"]}
+    result.update(account(helpscout, twilio, texts, started, args.limit, budget_per_minute, orphan_sids))
+    return result
+
+
+def leased_by(store_url: str, pid: int) -> list[int]:
+    """Jobs the killed worker held a lease on: they wait for the lease to lapse."""
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT id FROM bling_inbox WHERE state='pending' AND lease_until > :now "
+                                   "AND lease_owner LIKE :owner"), {"now": time.time(), "owner": f"%:{pid}:%"}).scalars().all()
+    engine.dispose()
+    return list(ids)
+
+
+def memory_of(serve_pid: int, worker_pid: int, replacement, killed: dict) -> dict:
+    """Peak RSS (VmHWM) of the web processes and the workers, read before they stop."""
+    web = [p for p in procs.children(serve_pid) if p != worker_pid and "worker" not in procs.cmdline(p)]
+    memory = {"web_workers_mb": [procs.peak_rss_mb(p) for p in web], "gunicorn_master_mb": procs.peak_rss_mb(serve_pid)}
+    memory["web_peak_mb"] = max((m for m in memory["web_workers_mb"] if m), default=None)
+    if killed:
+        memory["worker_killed_mb"] = killed.get("peak_rss_mb")
+        memory["worker_replacement_mb"] = procs.peak_rss_mb(replacement.pid) if replacement else None
+    else:
+        memory["worker_mb"] = procs.peak_rss_mb(worker_pid)
+    return memory
+
+
+def account(helpscout: HelpScoutDouble, twilio: TwilioDouble, texts: list[Text], started: float,
+            limit: int, budget_per_minute: float, orphan_sids: set[str]) -> dict:
+    """What the doubles received: units, 429s, duplicates, losses, auto-replies."""
+    by_email = {blackhole_email(t.phone, BLACKHOLE): t.kind for t in texts}
+    by_supporter = {**by_email, **{t.phone: t.kind for t in texts}}  # phone searches name the phone
+    hits = helpscout.snapshot_hits()
+    units = sum(h.units for h in hits)
+    units_by_kind: Counter = Counter()
+    for hit in hits:
+        units_by_kind[by_supporter.get(hit.supporter or "", "other")] += hit.units
+    by_endpoint: Counter = Counter()
+    for hit in hits:
+        endpoint = re.sub(r"/\d+", "/{id}", hit.path)
+        by_endpoint[f"{hit.method} {endpoint} {hit.status}"] += 1
+    kinds = Counter(t.kind for t in texts)
+    arrived = arrived_sids(helpscout)
+    duplicates = {sid: n for sid, n in arrived.items() if n > 1}
+    lost = [t.sid for t in texts if arrived.get(t.sid, 0) == 0]
+    delivered = Counter(t.kind for t in texts if arrived.get(t.sid))
+    # A returning supporter's text belongs in the conversation they already had.
+    seeded_conversations = {c.id for c in helpscout.conversations.values() if any(t.seeded for t in c.threads)}
+    by_sid_conversation = {t.text.split("[", 1)[1].split("]", 1)[0]: t.conversation_id
+                           for t in helpscout.all_threads() if not t.seeded and "[SM" in t.text}
+    misplaced = [t.sid for t in texts if t.kind != "new" and t.sid in by_sid_conversation
+                 and by_sid_conversation[t.sid] not in seeded_conversations]
+    conversations_per_new = Counter(c.email for c in helpscout.conversations.values() if c.email in by_email
+                                    and by_email[c.email] == "new")
+    sms = twilio.sent()
+    replies = Counter(m.to for m in sms if m.body == DEFAULT_AUTO_REPLY)
+    new_phones = {t.phone for t in texts if t.kind == "new"}
+    arrivals = {t.text.split("[", 1)[1].split("]", 1)[0]: t.created_at
+                for t in helpscout.all_threads() if not t.seeded and "[SM" in t.text}
+    last_thread = max(arrivals.values(), default=started)
+    last_unorphaned = max((at for sid, at in arrivals.items() if sid not in orphan_sids), default=started)
+    return {
+        "units": units,
+        "units_per_text": units / len(texts),
+        "units_per_text_by_kind": {k: units_by_kind[k] / kinds[k] for k in kinds},
+        "units_per_delivered_text": units / max(1, sum(delivered.values())),
+        "units_per_delivered_text_by_kind": {k: units_by_kind[k] / delivered[k] if delivered[k] else None for k in kinds},
+        "delivered_by_kind": dict(delivered),
+        "lost_by_kind": {k: kinds[k] - delivered[k] for k in kinds},
+        "units_other": units_by_kind["other"],
+        "requests_by_endpoint": dict(by_endpoint.most_common()),
+        "gets": sum(1 for h in hits if h.method == "GET" and h.status < 300),
+        "writes": sum(1 for h in hits if h.method == "POST" and h.status < 300 and h.units),
+        "http_429": sum(1 for h in hits if h.status == 429),
+        "tokens_issued": helpscout.tokens_issued,
+        "min_drain_s_at_limit": units / limit * 60,
+        "min_drain_s_at_budget": units / budget_per_minute * 60,
+        "last_thread_s": last_thread - started,
+        "last_thread_s_but_killed_jobs": last_unorphaned - started,
+        "duplicates": len(duplicates),
+        "duplicate_threads": sum(n - 1 for n in duplicates.values()),
+        "lost": len(lost),
+        "lost_sids": lost[:20],
+        "returning_in_new_conversation": len(misplaced),
+        "new_with_extra_conversations": sum(1 for n in conversations_per_new.values() if n > 1),
+        "auto_replies": sum(replies.values()),
+        "new_with_one_auto_reply": sum(1 for p in new_phones if replies.get(p) == 1),
+        "new_without_auto_reply": sum(1 for p in new_phones if replies.get(p, 0) == 0),
+        "new_with_repeated_auto_reply": sum(1 for p in new_phones if replies.get(p, 0) > 1),
+        "returning_with_auto_reply": sum(1 for p, n in replies.items() if p not in new_phones),
+        "failure_texts": sum(1 for m in sms if m.body == DEFAULT_FAILURE_REPLY),
+        "sms_total": len(sms),
+    }
+
+
+def store_facts(store_url: str, killed: dict) -> dict:
+    """What Bling's own store says: job states, attempts, the orphaned jobs' fate, huey's leftovers."""
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        q = lambda sql, **kw: conn.execute(sa.text(sql), kw)  # noqa: E731
+        states = dict(q("SELECT state, COUNT(*) FROM bling_inbox GROUP BY state").all())
+        attempts = [a for (a,) in q("SELECT attempts FROM bling_inbox").all()]
+        dead_errors = Counter(e.split(":", 1)[0] for (e,) in q("SELECT last_error FROM bling_inbox WHERE state='dead'").all())
+        orphans = []
+        for inbox_id in killed.get("orphaned_jobs", []):
+            key, state, updated = q("SELECT key, state, updated_at FROM bling_inbox WHERE id=:i", i=inbox_id).one()
+            orphans.append({"id": inbox_id, "key": key, "state": state, "settled_s_after_kill": updated - killed["at_wall"]})
+        huey = {}
+        for table in ("kv", "task", "schedule"):
+            try:
+                huey[table] = q(f"SELECT COUNT(*) FROM {table}").scalar()
+            except sa.exc.OperationalError:
+                huey[table] = None
+    engine.dispose()
+    return {"job_states": states, "attempts_max": max(attempts, default=0),
+            "attempts_mean": sum(attempts) / len(attempts) if attempts else 0,
+            "dead_reasons": dict(dead_errors), "orphans": orphans, "huey_rows_left": huey}
+
+
+# -- the command ----------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Bling benchmark (issue 3): latency vs floor, burst, memory.")
+    parser.add_argument("--quick", action="store_true", help="a fast check: 100 texts, 1,000 latency requests")
+    parser.add_argument("--texts", type=int, help="texts in the burst (default 1000; --quick 100)")
+    parser.add_argument("--returning", type=float, default=0.3, help="share of returning supporters (default 0.3)")
+    parser.add_argument("--requests", type=int, help="measured requests per target (default 3000; --quick 1000)")
+    parser.add_argument("--warmup", type=int, default=100, help="unmeasured requests per target first")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating floor/Bling rounds the requests are split into")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, as `bling serve --workers`")
+    parser.add_argument("--limit", type=int, default=200, help="Help Scout units per minute (default 200)")
+    parser.add_argument("--double-latency", type=float, default=0.05, help="seconds each double adds to an answer")
+    parser.add_argument("--kill-at", type=float, default=0.3,
+                        help="SIGKILL the worker once this share of texts reached Help Scout (0: never)")
+    parser.add_argument("--timeout", type=float, help="give up draining after this many seconds (default: from the limit)")
+    parser.add_argument("--uncapped", action="store_true",
+                        help="what-if: run the worker with the 10-attempt cap lifted (bench/uncapped_worker.py)")
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--output", type=Path, default=BENCH / "results.md")
+    args = parser.parse_args(argv)
+    args.texts = args.texts or (100 if args.quick else 1000)
+    args.requests = args.requests or (1000 if args.quick else 3000)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    # SIGTERM (or Ctrl-C) unwinds through the `finally`s, so no server outlives the run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    logs = BENCH / "out" / stamp
+    logs.mkdir(parents=True, exist_ok=True)
+    results: dict = {"mode": "quick" if args.quick else "full", "args": {k: str(v) for k, v in vars(args).items()},
+                     "machine": report.machine(), "logs": str(logs.relative_to(ROOT))}
+    with tempfile.TemporaryDirectory(prefix="bling-bench-") as tmp:
+        work = Path(tmp)
+        results["machine"]["store_filesystem"] = report.filesystem_of(work)
+        if not args.skip_latency:
+            print("1/2 answer latency: floor vs Bling", flush=True)
+            results["latency"] = latency_part(args, work, logs)
+        if not args.skip_burst:
+            print("2/2 burst against the Help Scout and Twilio doubles", flush=True)
+            results["burst"] = burst_part(args, work, logs)
+    (logs / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    text = report.markdown(results)
+    args.output.write_text(text)
+    print()
+    print(report.table(results))
+    print(f"\nwrote {args.output} and {logs / 'results.json'}")
+    return 0 if report.verdict(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The sandbox's settings: generated credentials, fake hotlines, stand-in URLs.
+
+``sandbox_environ`` turns the real environment into the one Bling runs
+with in the sandbox. It refuses when a real credential (or an API base URL
+pointing anywhere) is present, so the sandbox can never run next to a real
+account. The generated credentials are kept in the store (``sandbox_meta``)
+so the web processes, the worker and ``bling simulate --sandbox`` agree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from dataclasses import fields
+
+import sqlalchemy as sa
+
+from ..errors import ConfigError
+
+#: Set in the environment, these mean a real account is near: the sandbox refuses to start.
+REAL_CREDENTIALS = (
+    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "HELPSCOUT_API_CLIENT_ID", "HELPSCOUT_API_CLIENT_SECRET",
+    "HELPSCOUT_WEBHOOK_SECRET", "HELPSCOUT_APP_SECRET", "BLING_SECRET_KEY", "MOBILECOMMONS_USERNAME",
+    "MOBILECOMMONS_PASSWORD", "BLING_HELPSCOUT_API_URL", "BLING_TWILIO_API_URL", "BLING_MOBILECOMMONS_API_URL",
+)
+#: Replaced by the sandbox's own values (a warning is logged when they were set).
+REPLACED = ("BLING_MAILBOXES", "BLACKHOLE_DOMAIN")
+
+DEFAULT_STORE = "sqlite:///bling-sandbox.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+BLACKHOLE = "sandbox.invalid"
+
+#: The fake hotlines: (number, Help Scout mailbox id, mailbox name, ring group).
+HOTLINES = (
+    ("+16175550100", 1001, "Boston hotline (sandbox)", ("+16175550181", "+16175550182")),
+    ("+15105550100", 1002, "Oakland hotline (sandbox)", ()),
+)
+#: Supporters whose phones the sandbox page shows at first.
+SUPPORTERS = ("+16175550123", "+16175550124")
+
+meta = sa.Table(
+    "sandbox_meta", sa.MetaData(),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+_GENERATED = {
+    "TWILIO_ACCOUNT_SID": lambda: "AC" + secrets.token_hex(16),
+    "TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16),
+    "HELPSCOUT_API_CLIENT_ID": lambda: "sandbox-" + secrets.token_hex(8),
+    "HELPSCOUT_API_CLIENT_SECRET": lambda: secrets.token_urlsafe(24),
+    "HELPSCOUT_WEBHOOK_SECRET": lambda: secrets.token_urlsafe(24)[:40],
+    "HELPSCOUT_APP_SECRET": lambda: secrets.token_urlsafe(24)[:40],
+    "BLING_SECRET_KEY": lambda: secrets.token_urlsafe(32),
+}
+
+
+def refuse_real_credentials(env: dict[str, str]) -> None:
+    """Stop with a clear message when anything of a real account is in ``env``."""
+    present = [name for name in REAL_CREDENTIALS if env.get(name, "").strip()]
+    if present:
+        raise ConfigError(
+            "the sandbox refuses to start while real credentials are set: unset "
+            + ", ".join(present)
+            + " (e.g. move .env aside). The sandbox makes up its own fake credentials.")
+
+
+def sandbox_environ(env: dict[str, str]) -> dict[str, str]:
+    """Return the environment Bling runs with in the sandbox (see the module docstring)."""
+    refuse_real_credentials(env)
+    env = {k: v for k, v in env.items() if k not in REPLACED}
+    store_url = env.get("BLING_STORE_URL", "").strip() or DEFAULT_STORE
+    public = (env.get("BLING_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
+    env.update(credentials(store_url))
+    env.update({
+        "BLING_STORE_URL": store_url,
+        "BLING_PUBLIC_URL": public,
+        "BLING_HELPSCOUT_API_URL": public + "/sandbox/helpscout",
+        "BLING_TWILIO_API_URL": public + "/sandbox/twilio",
+        "BLACKHOLE_DOMAIN": BLACKHOLE,
+        "BLING_MAILBOXES": ", ".join(f"twilio:{number}:{mailbox}" for number, mailbox, _n, _r in HOTLINES),
+    })
+    if not env.get("BLING_CONFIG", "").strip():
+        path = _mailbox_config()
+        if path:
+            env["BLING_CONFIG"] = path
+    return env
+
+
+def credentials(store_url: str) -> dict[str, str]:
+    """The sandbox's fake credentials, made once per store and kept there."""
+    from ..settings import store_url_from
+    from ..store import make_engine
+
+    engine = make_engine(store_url_from(store_url))
+    try:
+        meta.create(engine, checkfirst=True)
+        with engine.begin() as conn:
+            known = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+            for name, make in _GENERATED.items():
+                if name not in known:
+                    known[name] = make()
+                    conn.execute(sa.insert(meta).values(key=name, value=known[name]))
+    finally:
+        engine.dispose()
+    return {name: known[name] for name in _GENERATED}
+
+
+def _mailbox_config() -> str | None:
+    """A BLING_CONFIG for the fake hotlines: a ring group of fake agent phones (if calls are built in)."""
+    from ..mailbox_config import MailboxOptions
+
+    if "ring" not in {f.name for f in fields(MailboxOptions)}:
+        return None
+    lines = ["# Written by the Bling sandbox: the fake hotlines' ring groups.\n"]
+    for _number, mailbox, _name, ring in HOTLINES:
+        if ring:
+            lines.append(f"[mailboxes.{mailbox}]\nring = [{', '.join(repr(r).replace(chr(39), chr(34)) for r in ring)}]\n")
+    path = os.path.join(tempfile.gettempdir(), "bling-sandbox-mailboxes.toml")
+    text = "\n".join(lines)
+    if not os.path.exists(path) or open(path, encoding="utf-8").read() != text:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return path

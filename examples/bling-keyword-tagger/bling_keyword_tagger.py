@@ -1,0 +1,64 @@
+"""Tag a supporter's Help Scout conversation when their text matches a keyword.
+
+A Bling plugin (entry point ``keyword_tagger``). Put it in a chain after
+``inbound_sms``, which says which conversation the text went to, and give
+it keywords in routes.toml::
+
+    [[route]]
+    path = "/bling/twilio_sms"
+    ...
+    chain = ["inbound_sms", "keyword_tagger", "autoreply"]
+
+    [route.options.keyword_tagger]
+    keywords = { ballot = "voting", vote = "voting", volunteer = "volunteers" }
+
+Keywords match whole words, ignoring case and accents' composed/decomposed
+forms. Help Scout replaces a conversation's whole tag set on each write,
+so the client reads the current tags first and adds to them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bling.errors import PermanentError
+from bling.hookspecs import hookimpl
+
+NAME = "keyword_tagger"
+
+
+@hookimpl
+def handle_event(context, event):
+    conversation_id = context.state.get("conversation_id")
+    if conversation_id is None:  # the text did not reach a conversation (or no inbound_sms before us)
+        return None
+    tags = matching_tags(event.get("body") or "", keywords(context.options(NAME)))
+    if not tags:
+        return None
+    applied = context.effect("keyword_tags", lambda: context.helpscout.tag_conversation(conversation_id, tags))
+    context.state["keyword_tags"] = applied
+    return applied
+
+
+def keywords(options: dict) -> dict[str, str]:
+    """``keywords`` from ``[route.options.keyword_tagger]``: word → tag."""
+    table = options.get("keywords", {})
+    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                              for k, v in table.items()):
+        raise PermanentError(f"routes.toml: [route.options.{NAME}] keywords must be a table of word = \"tag\"")
+    return {_fold(word): tag.strip() for word, tag in table.items() if word.strip()}
+
+
+def matching_tags(text: str, table: dict[str, str]) -> list[str]:
+    """Tags of the keywords found in ``text`` as whole words, in the table's order, once each."""
+    words = set(re.findall(r"\w+", _fold(text)))
+    found: list[str] = []
+    for word, tag in table.items():
+        if word in words and tag not in found:
+            found.append(tag)
+    return found
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold().strip()

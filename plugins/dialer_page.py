@@ -1,0 +1,26 @@
+"""The dialer page (``GET /bling/dialer?t=<token>``): whom you call, your phone, Dial.
+
+The token's signature was checked at the edge; here its expiry is checked
+against the store's clock. An expired link gets a page saying so and how
+to get a new one. The page carries a fresh CSRF value bound to the token.
+"""
+
+from __future__ import annotations
+
+from bling.dialer import tokens
+from bling.dialer.page import dialer_page, refusal_page
+from bling.dialer.web import TITLES
+from bling.hookspecs import hookimpl
+
+
+@hookimpl
+def handle_event(context, event):
+    settings = context.settings
+    try:
+        claims = tokens.check(settings.secret_key, event["token"], context.store.clock())
+    except tokens.TokenRefused as ex:
+        return refusal_page(TITLES.get(ex.reason, "Refused"), ex.message, 410 if ex.reason == "expired" else 403)
+    if context.mailbox.number is None:
+        return refusal_page("No hotline number", "This mailbox's hotline has no phone number to call from.", 409)
+    csrf = tokens.new_csrf(settings.secret_key, claims)
+    return dialer_page(claims, event["token"], csrf, context.mailbox.number, settings.dialer_calls_per_token)

@@ -1,0 +1,51 @@
+"""Helpers shared by the SMS-feature tests (opt-outs, delivery status, attachments…)."""
+
+from __future__ import annotations
+
+import copy
+
+from support import load_form, load_json, post_helpscout, post_twilio
+
+#: Cassettes play only for the exact request Bling must send.
+BODY_MATCHING = {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
+                 "decode_compressed_response": True, "record_mode": "none",
+                 "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
+
+
+def sms_sid(n: int) -> str:
+    return f"SM{n:032x}"
+
+
+def text(client, body: str, n: int, form: str = "sms_basic", **overrides):
+    """The supporter texts ``body`` (message sid number ``n``); Bling must answer 200."""
+    sid = sms_sid(n)
+    resp = post_twilio(client, "/bling/twilio_sms", load_form(form, Body=body, MessageSid=sid, SmsSid=sid,
+                                                              SmsMessageSid=sid, **overrides))
+    assert resp.status_code == 200, resp.text
+    return resp
+
+
+def agent_reply(client, thread_id: int = 90003, body: str | None = None, event: str = "convo.agent.reply.created",
+                payload: dict | None = None, **thread_changes):
+    """An agent's reply webhook (tests/fixtures/helpscout/agent_reply_v2.json), newest thread changed."""
+    payload = copy.deepcopy(payload or load_json("agent_reply_v2"))
+    newest = payload["_embedded"]["threads"][0]
+    newest["id"] = thread_id
+    if body is not None:
+        newest["body"] = body
+    newest.update(thread_changes)
+    resp = post_helpscout(client, "/bling/helpscout_webhook", payload, event=event)
+    assert resp.status_code == 204, resp.text
+    return payload
+
+
+def twilio_posts(vcr) -> list:
+    """The Twilio POSTs played so far (``vcr.requests`` is the whole cassette)."""
+    return [vcr.requests[i] for i, count in sorted(vcr.play_counts.items())
+            if count and "twilio" in vcr.requests[i].host and vcr.requests[i].method == "POST"]
+
+
+def played(vcr, method: str, path_part: str) -> int:
+    """How many times requests like this were played so far."""
+    return sum(count for i, count in vcr.play_counts.items()
+               if vcr.requests[i].method == method and path_part in vcr.requests[i].path)

@@ -1,0 +1,126 @@
+"""The benchmark's Help Scout and Twilio doubles speak what Bling's real clients expect.
+
+If the doubles drifted from the wire shapes (docs/reference), the burst's
+numbers would measure the doubles, not Bling; these tests pin them with
+Bling's own clients and one full inbound text.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+
+from helpscout_double import HelpScoutDouble  # noqa: E402
+from twilio_double import TwilioDouble  # noqa: E402
+
+from bling.helpscout import HelpScoutClient, HelpScoutNotFound, HelpScoutRateLimited  # noqa: E402
+from bling.twilio_api import TwilioGateway  # noqa: E402
+from support import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+
+
+@pytest.fixture
+def helpscout():
+    double = HelpScoutDouble(limit_per_minute=200)
+    url = double.start()
+    yield double, HelpScoutClient("id", "secret", base_url=url)
+    double.stop()
+
+
+@pytest.fixture
+def twilio():
+    double = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN)
+    url = double.start()
+    yield double, url
+    double.stop()
+
+
+def test_conversation_lifecycle_with_blings_client(helpscout):
+    double, client = helpscout
+    email = "6175550123@blackhole.example.org"
+    assert client.find_conversations(206906, email) == []  # `_embedded` omitted when empty
+    conversation = client.create_conversation(206906, "SMS from (617) 555-0123", customer={"email": email},
+                                              threads=[{"type": "customer", "customer": {"email": email}, "text": "one"}])
+    thread = client.create_customer_thread(conversation, {"email": email}, "two <b>&</b>")
+    note = client.create_note(conversation, "a note")
+    found = client.find_conversations(206906, email)
+    assert [c["id"] for c in found] == [conversation] and found[0]["threads"] == 3
+    threads = client.list_threads(conversation)
+    assert [t["id"] for t in threads][:2] == [note, thread]  # newest first
+    assert threads[1]["body"] == "two &lt;b&gt;&amp;&lt;/b&gt;"
+    customer = client.get_customer(found[0]["primaryCustomer"]["id"])
+    assert customer["_embedded"]["emails"][0]["value"] == email
+    with pytest.raises(HelpScoutNotFound):
+        client.create_customer_thread(999999, {"email": email}, "lost")
+    assert double.tokens_issued == 1
+
+
+def test_rate_limit_charges_writes_double_and_answers_429(helpscout):
+    double, client = helpscout
+    double.limiter.limit = 5
+    client.find_conversations(206906, "a@b.c")  # 1 unit
+    cid = double.seed_conversation(206906, "a@b.c", "+16175550123", "old", 0)
+    client.create_customer_thread(cid, {"email": "a@b.c"}, "x")  # 2 units → 3 used
+    client.create_customer_thread(cid, {"email": "a@b.c"}, "y")  # 2 units → 5 used
+    with pytest.raises(HelpScoutRateLimited) as caught:
+        client.find_conversations(206906, "a@b.c")
+    assert 0 < caught.value.retry_after <= 60
+    statuses = [h.status for h in double.hits if h.path != "/v2/oauth2/token"]
+    assert statuses == [200, 201, 201, 429]
+    assert sum(h.units for h in double.hits) == 5  # the 429 is not charged
+
+
+def test_twilio_send_and_find_with_blings_gateway(twilio):
+    double, url = twilio
+    gateway = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, base_url=url)
+    sid = gateway.send_sms(from_="+16175550100", to="+16175550123", body="Thanks!")
+    assert sid.startswith("SM") and double.sent()[0].body == "Thanks!"
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    assert gateway.find_sent_message("+16175550100", "+16175550123", "Thanks!", since) == sid
+    assert gateway.find_sent_message("+16175550100", "+16175550199", "Thanks!", since) is None
+
+
+def test_a_text_reaches_the_double_once_with_one_auto_reply(tmp_path, helpscout, twilio):
+    """One inbound text through Bling's real chain: search, create, auto-reply."""
+    import falcon.testing
+
+    from bling.app import create_app
+    from bling.queue import RecordingWaker
+    from bling.services import build_services
+    from bling.settings import load_settings
+    from bling.worker import drain
+    from support import BLACKHOLE, HOTLINE, MAILBOX_ID, PUBLIC_URL, WEBHOOK_SECRET, load_form, post_twilio
+
+    hs_double, _ = helpscout
+    tw_double, tw_url = twilio
+    hs_url = f"http://127.0.0.1:{hs_double._server.server_address[1]}"
+    settings = load_settings({
+        "HELPSCOUT_API_CLIENT_ID": "id", "HELPSCOUT_API_CLIENT_SECRET": "secret",
+        "HELPSCOUT_WEBHOOK_SECRET": WEBHOOK_SECRET, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "BLACKHOLE_DOMAIN": BLACKHOLE, "BLING_MAILBOXES": f"twilio:{HOTLINE}:{MAILBOX_ID}", "BLING_PUBLIC_URL": PUBLIC_URL,
+        "BLING_STORE_URL": f"sqlite:///{tmp_path / 'bling.db'}", "BLING_HELPSCOUT_API_URL": hs_url,
+        "BLING_TWILIO_API_URL": tw_url})
+    services = build_services(settings, waker=RecordingWaker(), entry_points=False)
+    client = falcon.testing.TestClient(create_app(services))
+    assert post_twilio(client, "/bling/twilio_sms", load_form("sms_basic")).status_code == 200
+    assert drain(services) == {"done": 1}
+    threads = [t for t in hs_double.all_threads()]
+    assert [t.text for t in threads] == ["Hi, I need help with my ballot"]
+    assert [m.to for m in tw_double.sent()] == ["+16175550123"]
+    assert [h.units for h in hs_double.hits if h.units] == [1, 1, 2]  # customer search by phone, search, create
+    services.store.close()
+
+
+def test_customer_search_by_phone_finds_the_stored_customer(helpscout):
+    double, client = helpscout
+    double.seed_conversation(206906, "6175550123@blackhole.example.org", "+16175550123", "old", 0)
+    assert client.search_customers_by_phone(["+16175550199"]) == []  # `_embedded` omitted when empty
+    (found,) = client.search_customers_by_phone(["+16175550123", "6175550123"])
+    assert found["_embedded"]["emails"][0]["value"] == "6175550123@blackhole.example.org"
+    assert [h.supporter for h in double.hits if h.units] == ["+16175550199", "+16175550123"]

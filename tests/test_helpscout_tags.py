@@ -1,0 +1,31 @@
+"""HelpScoutClient.tag_conversation: PUT tags replaces the whole set, so it reads first."""
+
+from __future__ import annotations
+
+import pytest
+
+from bling.helpscout import HelpScoutClient
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    """Match on the body: the cassette plays only for the exact tag set."""
+    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
+            "record_mode": "none", "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
+
+
+@pytest.fixture
+def helpscout():
+    return HelpScoutClient("test-client-id", "test-client-secret")
+
+
+@pytest.mark.vcr
+def test_tags_are_added_to_the_ones_the_conversation_has(helpscout, vcr):
+    assert helpscout.tag_conversation(7001, ["voting", "vip"]) == ["vip", "urgent", "voting"]
+    assert vcr.all_played  # GET, then PUT {"tags": ["vip", "urgent", "voting"]}
+
+
+@pytest.mark.vcr
+def test_nothing_is_written_when_every_tag_is_there(helpscout, vcr):
+    assert helpscout.tag_conversation(7001, ["vip"]) == ["vip", "urgent"]
+    assert vcr.all_played and [r.method for r in vcr.requests] == ["POST", "GET"]  # token, read: no PUT

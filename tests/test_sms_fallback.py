@@ -1,0 +1,43 @@
+"""The sms_fallback plugin: Twilio's "primary handler fails" answer, served by Bling.
+
+``bling provision`` points each number's SmsFallbackUrl at it (a TwiML Bin
+cannot be created through the API). It must work with the store down, and
+stay silent when the text was in fact recorded.
+"""
+
+from __future__ import annotations
+
+from support import load_form, post_twilio
+
+FALLBACK = "/bling/twilio_sms_fallback"
+APOLOGY = "Sorry, we could not receive your message. Please try again later or call us instead."
+
+
+def fallback_form(**overrides):
+    return load_form("sms_basic", ErrorCode="11200", ErrorUrl="https://hotline.example.com/bling/twilio_sms", **overrides)
+
+
+def test_a_text_bling_did_not_record_gets_the_failure_reply(client, services):
+    resp = post_twilio(client, FALLBACK, fallback_form())
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/xml")
+    assert f"<Message>{APOLOGY}</Message>" in resp.text
+    assert services.store.rows() == []  # the fallback records nothing; reconcile ingests it later
+
+
+def test_a_text_already_recorded_gets_nothing(client, services):
+    assert post_twilio(client, "/bling/twilio_sms", load_form("sms_basic")).status_code == 200
+    resp = post_twilio(client, FALLBACK, fallback_form())
+    assert resp.status_code == 200 and "<Message>" not in resp.text and "<Response" in resp.text
+
+
+def test_with_the_store_down_the_supporter_is_still_told(client, services, monkeypatch):
+    def down(key):
+        raise OSError("database is gone")
+
+    monkeypatch.setattr(services.store, "has_key", down)
+    resp = post_twilio(client, FALLBACK, fallback_form())
+    assert resp.status_code == 200 and f"<Message>{APOLOGY}</Message>" in resp.text
+
+
+def test_a_forged_fallback_request_is_refused(client):
+    assert post_twilio(client, FALLBACK, fallback_form(), signature="forged").status_code == 403

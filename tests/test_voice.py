@@ -1,0 +1,238 @@
+"""The call flow's TwiML (plugin ``voice``), each answer parsed and checked verb by verb.
+
+No outside service is called while a call is answered: every answer comes
+from BLING_CONFIG and the clock, so these tests need no cassettes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import falcon.testing
+import pytest
+
+from bling.app import create_app
+from bling.call_twiml import NOT_IN_SERVICE
+from bling.queue import RecordingWaker
+from bling.services import build_services
+from bling.settings import load_settings
+from bling.store import Store
+from call_support import (AGENT, AGENT_2, CALL_SID, CALLER_QUERY, RING_CONFIG, call, configured_env, twiml,
+                          verbs)
+from support import HOTLINE, PUBLIC_URL, SUPPORTER, load_form, make_env, post_twilio, twilio_signature
+
+VOICE = "/bling/twilio_voice"
+
+
+@pytest.fixture
+def env(env, tmp_path, request):
+    return configured_env(env, tmp_path, request)
+
+
+def url(path: str, query: str = "") -> str:
+    return PUBLIC_URL + path + (f"?{query}" if query else "")
+
+
+# -- a call comes in ------------------------------------------------------------------
+
+
+@pytest.mark.bling_config(RING_CONFIG)
+def test_incoming_call_rings_the_whole_group_with_screening(client):
+    root = twiml(call(client, VOICE))
+    assert verbs(root) == ["Dial"]
+    dial = root.find("Dial")
+    assert dial.attrib == {"action": url("/bling/twilio_voice/dial_done"), "method": "POST", "callerId": HOTLINE,
+                           "timeout": "20", "answerOnBridge": "true"}
+    numbers = dial.findall("Number")
+    assert [n.text for n in numbers] == [AGENT, AGENT_2]
+    for number in numbers:
+        assert number.attrib == {"url": url("/bling/twilio_voice/screen", CALLER_QUERY), "method": "POST"}
+
+
+@pytest.mark.bling_config(f'[mailboxes.206906]\nring = ["{AGENT}"]\nscreen = false\nring_timeout = 35\n'
+                          'greeting = "Thanks for calling the Boston hotline."\n')
+def test_greeting_then_plain_ring_without_screening(client):
+    root = twiml(call(client, VOICE))
+    assert verbs(root) == ["Say", "Dial"]
+    assert root.find("Say").text == "Thanks for calling the Boston hotline."
+    dial = root.find("Dial")
+    assert dial.get("timeout") == "35"
+    (number,) = dial.findall("Number")
+    assert number.text == AGENT and number.attrib == {}
+
+
+@pytest.mark.bling_config(f'[mailboxes.206906]\nring = ["{AGENT}"]\ngreeting = "https://cdn.example.org/hello.mp3"\n')
+def test_audio_greeting_is_played(client):
+    root = twiml(call(client, VOICE))
+    assert verbs(root) == ["Play", "Dial"]
+    assert root.find("Play").text == "https://cdn.example.org/hello.mp3"
+
+
+def test_no_ring_numbers_go_straight_to_voicemail(client):
+    root = twiml(call(client, VOICE))
+    assert verbs(root) == ["Redirect"]
+    redirect = root.find("Redirect")
+    assert redirect.text == url("/bling/twilio_voice/voicemail") and redirect.get("method") == "POST"
+
+
+def _hours(zone: str, rules: str) -> str:
+    return (RING_CONFIG + f'timezone = "{zone}"\nhours = [{rules}]\n'
+            'after_hours_greeting = "We are closed. Please leave a message."\n')
+
+
+@pytest.mark.parametrize("env,at,is_open", [
+    (_hours("America/New_York", '"mon-fri 09:00-17:00"'), "2026-11-25T14:30:00", True),   # Wed 09:30 EST
+    (_hours("America/New_York", '"mon-fri 09:00-17:00"'), "2026-11-25T22:30:00", False),  # Wed 17:30 EST
+    (_hours("America/New_York", '"mon-fri 09:00-17:00"'), "2026-07-01T13:30:00", True),   # Wed 09:30 EDT
+    (_hours("America/New_York", '"mon-fri 09:00-17:00"'), "2026-07-01T12:30:00", False),  # Wed 08:30 EDT
+    (_hours("Europe/London", '"mon-sat 10:00-18:00"'), "2026-11-28T10:30:00", True),      # Sat 10:30 GMT
+    (_hours("Europe/London", '"mon-sat 10:00-18:00"'), "2026-11-29T12:00:00", False),     # Sunday
+    (_hours("Europe/London", '"mon-sat 10:00-18:00"'), "2026-03-30T09:30:00", True),      # Mon 10:30 BST
+    (_hours("Europe/London", '"mon-sat 10:00-18:00"'), "2026-03-30T08:30:00", False),     # Mon 09:30 BST
+    (_hours("Asia/Tokyo", '"mon-fri 09:00-18:00"'), "2026-11-25T00:30:00", True),         # Wed 09:30 JST
+    (_hours("Asia/Tokyo", '"mon-fri 09:00-18:00"'), "2026-11-25T09:30:00", False),        # Wed 18:30 JST
+    (_hours("Australia/Sydney", '"fri 22:00-02:00"'), "2026-11-27T14:30:00", True),       # Sat 01:30 AEDT
+    (_hours("Australia/Sydney", '"fri 22:00-02:00"'), "2026-11-27T15:30:00", False),      # Sat 02:30 AEDT
+], indirect=["env"])
+def test_business_hours_at_fixed_times(client, clock, at, is_open):
+    clock.now = datetime.fromisoformat(at).replace(tzinfo=timezone.utc).timestamp()
+    root = twiml(call(client, VOICE))
+    if is_open:
+        assert verbs(root) == ["Dial"]
+    else:
+        assert verbs(root) == ["Say", "Redirect"]
+        assert root.find("Say").text == "We are closed. Please leave a message."
+        assert root.find("Redirect").text == url("/bling/twilio_voice/voicemail")
+
+
+def test_unknown_hotline_number_hears_an_apology(client, services):
+    root = twiml(call(client, VOICE, To="+16175559999", Called="+16175559999"))
+    assert verbs(root) == ["Say", "Hangup"]
+    assert root.find("Say").text == NOT_IN_SERVICE
+    assert services.store.rows() == []
+
+
+def test_forged_call_is_refused_before_anything(client, services):
+    pairs = load_form("voice_incoming")
+    resp = post_twilio(client, VOICE, pairs, signature=twilio_signature(url(VOICE), pairs, token="f" * 32))
+    assert resp.status_code == 403
+    assert services.store.rows() == []
+
+
+def test_callback_urls_follow_the_request_url_without_public_url(store_url, clock):
+    env = make_env(store_url, BLING_PUBLIC_URL="")
+    settings = load_settings(env)
+    services = build_services(settings, store=Store(settings.store_url, clock=clock), waker=RecordingWaker(),
+                              entry_points=False)
+    client = falcon.testing.TestClient(create_app(services))
+    pairs = load_form("voice_incoming")
+    own = "http://falconframework.org" + VOICE
+    resp = client.simulate_post(VOICE, body=urlencode(pairs),
+                                content_type=falcon.MEDIA_URLENCODED,
+                                headers={"X-Twilio-Signature": twilio_signature(own, pairs)})
+    root = twiml(resp)
+    assert root.find("Redirect").text == "http://falconframework.org/bling/twilio_voice/voicemail"
+    services.store.close()
+
+
+# -- screening the answering phone ------------------------------------------------------
+
+
+def test_whisper_says_who_calls_and_waits_for_one_key(client):
+    root = twiml(call(client, "/bling/twilio_voice/screen", "voice_screen", query=CALLER_QUERY))
+    assert verbs(root) == ["Gather", "Hangup"]
+    gather = root.find("Gather")
+    assert gather.attrib == {"action": url("/bling/twilio_voice/accept", CALLER_QUERY), "method": "POST",
+                             "numDigits": "1", "timeout": "8"}
+    assert [c.tag for c in gather] == ["Say"]
+    assert gather.find("Say").text == "Hotline call from 6 1 7, 5 5 5, 0 1 2 3. Press any key to accept."
+
+
+def test_key_press_connects_and_silence_hangs_up_that_leg(client):
+    accepted = twiml(call(client, "/bling/twilio_voice/accept", "voice_screen", query=CALLER_QUERY, Digits="1"))
+    assert verbs(accepted) == []  # an empty document: Twilio bridges the call
+    silent = twiml(call(client, "/bling/twilio_voice/accept", "voice_screen", query=CALLER_QUERY, Digits=""))
+    assert verbs(silent) == ["Hangup"]
+
+
+def test_screen_query_cannot_be_changed_without_breaking_the_signature(client):
+    pairs = load_form("voice_screen")
+    signed = twilio_signature(url("/bling/twilio_voice/screen", CALLER_QUERY), pairs)
+    resp = post_twilio(client, "/bling/twilio_voice/screen", pairs, signature=signed,
+                       query="caller=%2B15550001111&hotline=%2B16175550100")
+    assert resp.status_code == 403
+
+
+# -- how ringing ended ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status,bridged,call_status,answer", [
+    ("completed", "true", "in-progress", ["Hangup"]),      # connected: the call is over
+    ("completed", "false", "in-progress", ["Redirect"]),   # a screened-out leg (e.g. a voicemail box)
+    ("no-answer", "false", "in-progress", ["Redirect"]),
+    ("busy", "false", "in-progress", ["Redirect"]),
+    ("failed", "false", "in-progress", ["Redirect"]),
+    ("canceled", "false", "in-progress", ["Redirect"]),
+    ("no-answer", "false", "completed", ["Hangup"]),       # the caller hung up while it rang
+    ("completed", None, "in-progress", ["Hangup"]),        # no DialBridged: completed means connected
+])
+def test_dial_done_for_each_status(client, status, bridged, call_status, answer):
+    root = twiml(call(client, "/bling/twilio_voice/dial_done", "voice_dial_done", DialCallStatus=status,
+                      DialBridged=bridged, CallStatus=call_status))
+    assert verbs(root) == answer
+    if answer == ["Redirect"]:
+        assert root.find("Redirect").text == url("/bling/twilio_voice/voicemail")
+
+
+def test_dial_done_is_recorded_once_however_often_it_arrives(client, services):
+    for _ in range(2):
+        twiml(call(client, "/bling/twilio_voice/dial_done", "voice_dial_done"))
+    (row,) = services.store.rows()
+    assert row["key"] == f"twilio:call:{CALL_SID}:dial_done"
+    assert row["supporter"] == f"{HOTLINE}|{SUPPORTER}"
+
+
+# -- voicemail ----------------------------------------------------------------------------
+
+
+def test_voicemail_step_prompts_then_records_with_callbacks(client):
+    root = twiml(call(client, "/bling/twilio_voice/voicemail", CallStatus="in-progress"))
+    assert verbs(root) == ["Say", "Record"]
+    assert root.find("Say").text == "Please leave a message after the beep."
+    record = root.find("Record")
+    assert record.attrib == {
+        "action": url("/bling/twilio_voice/record_done"), "method": "POST", "maxLength": "120", "timeout": "5",
+        "finishOnKey": "#", "playBeep": "true", "transcribe": "true",
+        "transcribeCallback": url("/bling/twilio_transcription"),
+        "recordingStatusCallback": url("/bling/twilio_voice/recording", CALLER_QUERY),
+        "recordingStatusCallbackMethod": "POST",
+    }
+    query = parse_qs(urlsplit(record.get("recordingStatusCallback")).query)
+    assert query == {"caller": [SUPPORTER], "hotline": [HOTLINE]}
+
+
+@pytest.mark.bling_config('[mailboxes.206906]\nmax_voicemail_seconds = 60\n'
+                          'voicemail_prompt = "https://cdn.example.org/beep-prompt.mp3"\n')
+def test_voicemail_length_and_audio_prompt_come_from_the_mailbox(client):
+    root = twiml(call(client, "/bling/twilio_voice/voicemail"))
+    assert verbs(root) == ["Play", "Record"]
+    assert root.find("Play").text == "https://cdn.example.org/beep-prompt.mp3"
+    assert root.find("Record").get("maxLength") == "60"
+
+
+def test_hidden_caller_is_told_instead_of_recorded(client):
+    root = twiml(call(client, "/bling/twilio_voice/voicemail", From="anonymous", Caller="anonymous"))
+    assert verbs(root) == ["Say", "Hangup"]
+    assert "could not receive your voicemail" in root.find("Say").text
+
+
+def test_record_done_hangs_up(client):
+    assert verbs(twiml(call(client, "/bling/twilio_voice/record_done", "voice_record_done"))) == ["Hangup"]
+
+
+def test_voicemail_offer_waits_on_its_own_key(client, services):
+    twiml(call(client, "/bling/twilio_voice/voicemail"))
+    (row,) = services.store.rows()
+    assert row["key"] == f"twilio:call:{CALL_SID}:voicemail"
+    assert row["supporter"] == f"call:{CALL_SID}"  # never holds up the caller's voicemail job
