@@ -25,8 +25,12 @@ class RecordingWaker:
         self.woken.append((inbox_id, delay))
 
 
-def make_huey(store_url: str):
-    """Return a huey instance stored beside the state (no Redis needed)."""
+def make_huey(store_url: str, store=None):
+    """Return a huey instance stored beside the state (no Redis needed).
+
+    ``store`` (a bling.store.Store on the same URL) lends its schema lock so
+    processes starting together do not race creating huey's tables.
+    """
     if store_url.startswith("sqlite"):
         from huey import SqliteHuey
 
@@ -34,7 +38,11 @@ def make_huey(store_url: str):
         return SqliteHuey(name="bling", filename=path, fsync=True)
     from huey.contrib.sql_huey import SqlHuey
 
-    return SqlHuey(name="bling", database=store_url.replace("postgresql+psycopg2://", "postgresql://"))
+    url = store_url.replace("postgresql+psycopg2://", "postgresql://")
+    if store is None:
+        return SqlHuey(name="bling", database=url)
+    with store.schema_lock():
+        return SqlHuey(name="bling", database=url)
 
 
 class HueyWaker:

@@ -93,7 +93,7 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None, waker=N
     if waker is None:
         from .queue import HueyWaker, make_huey
 
-        waker = HueyWaker(make_huey(settings.store_url))
+        waker = HueyWaker(make_huey(settings.store_url, store))
     services = Services(settings, store, helpscout, twilio, pm, infos, chains, waker)
     if hasattr(waker, "services"):
         waker.services = services

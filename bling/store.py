@@ -7,6 +7,7 @@ about an event; queues only wake workers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from typing import Any, Iterable
@@ -17,6 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 metadata = sa.MetaData()
+#: Advisory lock id guarding table creation on PostgreSQL ("blin" in ASCII).
+SCHEMA_LOCK_KEY = 0x626C696E
 
 inbox = sa.Table(
     "bling_inbox",
@@ -215,7 +218,28 @@ class Store:
         self.engine = make_engine(url)
         self.clock = clock
         self.is_postgres = self.engine.dialect.name == "postgresql"
-        metadata.create_all(self.engine)
+        with self.schema_lock():
+            metadata.create_all(self.engine)
+
+    @contextlib.contextmanager
+    def schema_lock(self):
+        """Hold a lock while creating tables: several processes start at once.
+
+        PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+        concurrent twin (it fails on pg_type's unique index), so web and
+        worker processes starting together take turns. SQLite's file lock
+        already serialises them.
+        """
+        if not self.is_postgres:
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.commit()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -317,6 +341,14 @@ class Store:
             where.append(inbox.c.lease_owner == owner)  # a lapsed lease lost the row
         with self.engine.begin() as conn:
             conn.execute(sa.update(inbox).where(*where).values(**values))
+
+    def next_pending_of(self, supporter: str, after: int) -> int | None:
+        """The oldest pending event of ``supporter`` newer than ``after``, if any."""
+        with self._read() as conn:
+            return conn.execute(
+                sa.select(inbox.c.id).where(inbox.c.supporter == supporter, inbox.c.state == "pending",
+                                            inbox.c.id > after).order_by(inbox.c.id).limit(1)
+            ).scalar()
 
     def has_key(self, key: str) -> bool:
         with self._read() as conn:

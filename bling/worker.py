@@ -72,6 +72,7 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
             log.warning("job %s (%s) failed for good: %s", inbox_id, row["key"], error)
             store.bury(inbox_id, owner, error, context.state)
             _tell_failure(chain, context, event, error)
+            _wake_next(services, row)
             services.metrics.incr("dead_letters", route=row["route"])
             services.metrics.job(row["route"], "dead", time.monotonic() - started)
             return "dead"
@@ -83,8 +84,16 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
         services.metrics.job(row["route"], "retry", time.monotonic() - started)
         return "retry"
     store.finish(inbox_id, owner, context.state)
+    _wake_next(services, row)
     services.metrics.job(row["route"], "done", time.monotonic() - started, store.clock() - row["created_at"])
     return "done"
+
+
+def _wake_next(services, row: dict) -> None:
+    """Wake the supporter's next waiting event: it was refused while this one ran."""
+    next_id = services.store.next_pending_of(row["supporter"], after=row["id"])
+    if next_id is not None:
+        services.waker.wake(next_id)
 
 
 def _tell_failure(chain, context, event, error: str) -> None:

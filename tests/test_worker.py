@@ -458,3 +458,38 @@ def test_sweep_wakes_due_rows(store, clock):
     assert worker.drain(services) == {"done": 3}
     assert store.counts() == {"done": 4}
     assert worker.sweep(services) == 0
+
+
+def test_finishing_a_job_wakes_the_supporters_next_event(store_url):
+    """The newer text was refused while the older ran; it must not wait for the sweeper."""
+    from types import SimpleNamespace
+
+    from bling.chains import Chain
+    from bling.hookspecs import hookimpl
+    from bling.metrics import Metrics
+    from bling.plugin_loader import chain_manager
+    from bling.queue import RecordingWaker
+    from bling.routes import Route
+    from bling.store import Store
+    from bling.worker import process
+
+    class Noop:
+        @hookimpl
+        def handle_event(self, context, event):
+            return None
+
+    store = Store(store_url)
+    route = Route(name="r", path="/r", verify="twilio", schema="s", chain=("noop",))
+    chain = Chain(route, None, SimpleNamespace(locate=lambda e, s: None), chain_manager([("noop", Noop())]))
+    waker = RecordingWaker()
+    services = SimpleNamespace(settings=None, store=store, chains_by_path={"/r": chain}, waker=waker,
+                               metrics=Metrics(), plugin_manager=None)
+    first, _ = store.accept("k1", "/r", "alice", {})
+    second, _ = store.accept("k2", "/r", "alice", {})
+    other, _ = store.accept("k3", "/r", "bob", {})
+    assert process(services, second) == "skipped"
+    assert process(services, first) == "done"
+    assert waker.woken == [(second, 0)]
+    assert process(services, second) == "done"
+    assert waker.woken == [(second, 0)]  # bob's event is not alice's successor
+    store.close()
