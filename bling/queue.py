@@ -3,7 +3,8 @@
 huey is the job library (retries are scheduled with ``schedule(delay=…)``,
 the sweeper is a periodic task). It runs on SQLite (``SqliteHuey``, same
 file as the state) and on PostgreSQL (``SqlHuey`` through peewee), so
-BLING_STORE_URL picks state and queue together. huey deletes a task when a
+BLING_STORE_URL picks state and queue together. Task results are not
+stored (``results=False``): outcomes live in the inbox. huey deletes a task when a
 worker takes it, so the queue is never trusted with the truth: the inbox
 row is, and the sweeper re-wakes rows whose lease lapsed.
 """
@@ -35,14 +36,14 @@ def make_huey(store_url: str, store=None):
         from huey import SqliteHuey
 
         path = store_url.split("sqlite:///", 1)[1] or "bling.db"
-        return SqliteHuey(name="bling", filename=path, fsync=True)
+        return SqliteHuey(name="bling", filename=path, fsync=True, results=False)
     from huey.contrib.sql_huey import SqlHuey
 
     url = store_url.replace("postgresql+psycopg2://", "postgresql://")
     if store is None:
-        return SqlHuey(name="bling", database=url)
+        return SqlHuey(name="bling", database=url, results=False)
     with store.schema_lock():
-        return SqlHuey(name="bling", database=url)
+        return SqlHuey(name="bling", database=url, results=False)
 
 
 class HueyWaker:

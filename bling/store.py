@@ -316,10 +316,18 @@ class Store:
         """Mark the row done with what it obtained (conversation id, SMS sids…)."""
         self._update(inbox_id, owner, state="done", result=json.dumps(result), lease_until=None, last_error=None)
 
-    def retry(self, inbox_id: int, owner: str, error: str, delay: float, result: dict) -> None:
-        """Put the row back for another attempt after ``delay`` seconds."""
-        self._update(inbox_id, owner, next_attempt_at=self.clock() + delay, lease_until=None,
-                     last_error=error, result=json.dumps(result))
+    def retry(self, inbox_id: int, owner: str, error: str, delay: float, result: dict,
+              count_attempt: bool = True) -> None:
+        """Put the row back for another attempt after ``delay`` seconds.
+
+        ``count_attempt=False`` hands back the attempt the claim counted: a
+        job paced by a rate limit did not fail, it waited its turn.
+        """
+        values: dict[str, Any] = dict(next_attempt_at=self.clock() + delay, lease_until=None,
+                                      last_error=error, result=json.dumps(result))
+        if not count_attempt:
+            values["attempts"] = inbox.c.attempts - 1
+        self._update(inbox_id, owner, **values)
 
     def bury(self, inbox_id: int, owner: str | None, error: str, result: dict) -> None:
         """Make the row a dead letter; ``bling jobs`` shows and replays it."""

@@ -26,6 +26,10 @@ log = logging.getLogger("bling.worker")
 
 LEASE_SECONDS = 120.0
 MAX_ATTEMPTS = 10
+#: Errors meaning "wait your turn" (Help Scout 429 or Bling's own budget, Twilio 429).
+RATE_LIMIT_ERRORS = {"HelpScoutRateLimited"}
+#: Spread paced jobs over this many seconds after the wait ends.
+PACING_JITTER_SECONDS = 5.0
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
 
@@ -38,6 +42,16 @@ def backoff(attempt: int, rng: random.Random = random._inst) -> float:
     """Exponential backoff with full jitter in [0.5, 1.5) of the nominal delay."""
     nominal = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
     return nominal * (0.5 + rng.random())
+
+
+def is_rate_limited(ex: BaseException) -> bool:
+    """A provider (or Bling's shared budget) asked us to wait: not a failure.
+
+    Such waits do not use up the job's attempts, so a burst far larger than
+    the rate limit drains slowly instead of ending in dead letters.
+    """
+    return (type(ex).__name__ in RATE_LIMIT_ERRORS or getattr(ex, "code", None) == 20429
+            or getattr(ex, "status", None) == 429)
 
 
 def is_permanent(ex: BaseException) -> bool:
@@ -76,9 +90,12 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
             services.metrics.incr("dead_letters", route=row["route"])
             services.metrics.job(row["route"], "dead", time.monotonic() - started)
             return "dead"
+        paced = is_rate_limited(ex)
         delay = getattr(ex, "retry_after", None) or backoff(row["attempts"])
+        if paced:
+            delay += random.uniform(0, PACING_JITTER_SECONDS)  # don't wake every paced job at once
         log.info("job %s (%s) will retry in %.1fs: %s", inbox_id, row["key"], delay, error)
-        store.retry(inbox_id, owner, error, delay, context.state)
+        store.retry(inbox_id, owner, error, delay, context.state, count_attempt=not paced)
         services.waker.wake(inbox_id, delay=delay)
         services.metrics.incr("retries", route=row["route"])
         services.metrics.job(row["route"], "retry", time.monotonic() - started)

@@ -27,7 +27,7 @@ def test_routes_prints_the_table_without_credentials(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     result = CliRunner().invoke(main, ["routes"])
     assert result.exit_code == 0
-    assert "/bling/twilio_sms" in result.output and "inbound_sms → autoreply" in result.output
+    assert "/bling/twilio_sms" in result.output and "inbound_sms → opt_out" in result.output
     assert "/bling/helpscout_webhook" in result.output and "no_content" in result.output
 
 

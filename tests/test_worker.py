@@ -493,3 +493,42 @@ def test_finishing_a_job_wakes_the_supporters_next_event(store_url):
     assert process(services, second) == "done"
     assert waker.woken == [(second, 0)]  # bob's event is not alice's successor
     store.close()
+
+
+def test_rate_limit_waits_never_use_up_attempts(store_url):
+    """A burst far beyond the rate limit drains slowly; it never ends in dead letters."""
+    from types import SimpleNamespace
+
+    from bling.chains import Chain
+    from bling.helpscout import HelpScoutRateLimited
+    from bling.hookspecs import hookimpl
+    from bling.metrics import Metrics
+    from bling.plugin_loader import chain_manager
+    from bling.queue import RecordingWaker
+    from bling.routes import Route
+    from bling.store import Store
+    from bling.worker import MAX_ATTEMPTS, process
+
+    clock = SimpleNamespace(now=1000.0)
+    store = Store(store_url, clock=lambda: clock.now)
+    waits = {"left": MAX_ATTEMPTS * 3}
+
+    class Paced:
+        @hookimpl
+        def handle_event(self, context, event):
+            if waits["left"]:
+                waits["left"] -= 1
+                raise HelpScoutRateLimited(30)
+
+    route = Route(name="r", path="/r", verify="twilio", schema="s", chain=("paced",))
+    chain = Chain(route, None, SimpleNamespace(locate=lambda e, s: None), chain_manager([("paced", Paced())]))
+    services = SimpleNamespace(settings=None, store=store, chains_by_path={"/r": chain}, waker=RecordingWaker(),
+                               metrics=Metrics(), plugin_manager=None)
+    inbox_id, _ = store.accept("k", "/r", "alice", {})
+    outcomes = []
+    for _ in range(MAX_ATTEMPTS * 3 + 1):
+        outcomes.append(process(services, inbox_id))
+        clock.now += 40
+    assert outcomes[-1] == "done" and "dead" not in outcomes
+    assert store.get(inbox_id)["attempts"] == 1
+    store.close()
