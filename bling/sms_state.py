@@ -95,10 +95,14 @@ def recent_messages(store, phone: str | None = None, only_failed: bool = False, 
 # -- opt-outs -------------------------------------------------------------------
 
 
-def set_opt_out(store, hotline: str, phone: str, opted_out: bool, source: str) -> bool:
-    """Record that ``phone`` opted out of (or back in to) ``hotline``; True if that changed."""
+def set_opt_out(store, hotline: str, phone: str, opted_out: bool, source: str, at: float | None = None) -> bool:
+    """Record that ``phone`` opted out of (or back in to) ``hotline``; True if that changed.
+
+    ``at`` is when the supporter sent the keyword, when the event says so
+    (a Mobile Commons message); otherwise now.
+    """
     previous = opt_out_row(store, hotline, phone)
-    now = store.clock()
+    now = store.clock() if at is None else at
     values = dict(hotline=hotline, phone=phone, opted_out=opted_out, source=source[:32], changed_at=now)
     with store.engine.begin() as conn:
         conn.execute(_upsert(store, opt_outs, ["hotline", "phone"], values,

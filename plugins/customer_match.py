@@ -1,17 +1,19 @@
 """Recognise a supporter who is already a Help Scout customer, by phone number.
 
-Runs before ``inbound_sms`` (or, for calls, before ``voicemail``/``call_log``:
-it reads an event's ``from_`` or ``caller``): a supporter Bling
-does not know yet in this mailbox is looked up with Help Scout's customer
-search by phone (``GET /v3/customers/search?query=phone:"…"``, the E.164
-and national forms). A customer whose stored phone normalises to the same
-number, and who is not one of Bling's own blackhole identities, is used:
+Runs first in the SMS chains (before ``inbound_sms``) and the call chains
+(before ``call_log``, ``voicemail`` and ``transcription``; it reads an
+event's ``from_`` or ``caller``): a supporter Bling does not know yet in
+this mailbox is looked up with Help Scout's customer search by phone
+(``GET /v3/customers/search?query=phone:"…"``, the E.164 and national
+forms). A customer whose stored phone normalises to the same number, and
+who is not one of Bling's own blackhole identities, is used:
 ``state['customer']`` = ``{"id", "email"}``, and the message is posted as
 that customer (bling/conversations.py). The answer is cached in the store:
-a match for good, "no match" for ``NO_MATCH_DAYS``. A supporter Bling
-already threads keeps the identity their conversations have. A search
-Help Scout refuses (no permission, 4xx) means no match; Bling falls back
-to the blackhole identity, as before.
+a match for good, "no match" for ``NO_MATCH_DAYS`` — so the several
+callbacks of one call (ring, voicemail, transcription) search once. A
+supporter Bling already threads keeps the identity their conversations
+have. A search Help Scout refuses (no permission, 4xx) means no match;
+Bling falls back to the blackhole identity, as before.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ text, and if Help Scout refuses the upload as too large (413) the thread is
 posted with links only. Sets ``state['conversation_id']`` and
 ``state['first_contact']`` for the plugins after it (``autoreply``). If the
 text finally cannot reach Help Scout, the supporter is told once with the
-mailbox's ``failure_reply``.
+mailbox's ``failure_reply`` — unless the event is a back-fill
+(``no_auto_reply``, e.g. ``bling mobilecommons load --no-auto-reply``),
+which never texts anyone.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def handle_event(context, event):
 
 @hookimpl
 def handle_failure(context, event, error):
+    if event.get("no_auto_reply"):  # a back-fill: the supporter wrote long ago; texting now would confuse
+        context.logger.info("back-fill %s did not reach Help Scout; no failure reply is sent", context.inbox_id)
+        return
     phone = to_e164(event["from_"])
     if phone and "conversation_id" not in context.state:  # only if it never reached Help Scout
         context.send_sms_once("failure_reply", phone, context.mailbox_options.failure_reply)

@@ -73,6 +73,33 @@ def test_nobody_answers_so_a_voicemail_and_its_transcription_reach_help_scout(cl
 
 @pytest.mark.vcr
 @pytest.mark.bling_config(RING_CONFIG)
+def test_a_help_scout_customers_call_is_matched_once_and_lands_in_their_conversation(client, services, clock, vcr):
+    """Nobody answers a caller who once e-mailed: one search by phone serves every job of the call."""
+    dial = twiml(call(client, "/bling/twilio_voice")).find("Dial")
+    after_dial = twiml(follow(client, dial.get("action"), "voice_dial_done", DialCallStatus="no-answer",
+                              DialBridged="false"))
+    record = twiml(follow(client, after_dial.find("Redirect").text, "voice_incoming",
+                          CallStatus="in-progress")).find("Record")
+    twiml(follow(client, record.get("action"), "voice_record_done"))
+    assert follow(client, record.get("recordingStatusCallback"), "voice_recording").status_code == 200
+    assert follow(client, record.get("transcribeCallback"), "voice_transcription").status_code == 200
+
+    assert drain(services) == {"done": 3, "retry": 1}
+    clock.advance(FIRST_LOOK)
+    assert drain(services) == {"done": 1}
+    assert vcr.all_played  # the cassette holds one customer search: a second one would not play
+    done = results(services)
+    jane = {"id": 321, "email": "jane@example.org"}
+    assert done["dial_done"]["customer"] == jane and done["voicemail"]["customer"] == jane
+    assert done["RE55555555555555555555555555555555"]["customer"] == jane
+    assert done["TR66666666666666666666666666666666"]["customer"] == jane
+    assert "auto_reply_sid" not in done["RE55555555555555555555555555555555"]  # she has written before
+    known = services.store.conversation_for(MAILBOX_ID, SUPPORTER)
+    assert (known["conversation_id"], known["thread_count"]) == (6002, 6)  # her phone conversation: +2 threads
+
+
+@pytest.mark.vcr
+@pytest.mark.bling_config(RING_CONFIG)
 def test_a_screened_phone_accepts_and_the_answered_call_is_logged(client, services, vcr):
     services.store.remember_conversation(MAILBOX_ID, SUPPORTER, 7001, 4)
     dial = twiml(call(client, "/bling/twilio_voice")).find("Dial")

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from bling.sms_state import cached_match
 from bling.worker import drain
 from call_support import CALL_SID, VCR_CONFIG, call, configured_env, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
@@ -61,15 +62,30 @@ def test_caller_hanging_up_while_the_phones_ring_is_a_missed_call(client, servic
     root = twiml(call(client, DIAL_DONE, "voice_dial_done", CallStatus="completed"))
     assert verbs(root) == ["Hangup"]
     assert drain(services) == {"done": 1}
-    assert vcr.all_played  # search, a new "Call from" conversation, no text-back (off by default)
+    assert vcr.all_played  # customer search by phone, conversation search, a new "Call from" conversation
     assert state_of(services, f"twilio:call:{CALL_SID}:dial_done")["outcome"] == "missed"
     assert services.store.conversation_for(MAILBOX_ID, SUPPORTER)["conversation_id"] == 7201
 
 
-def test_unanswered_ringing_hands_over_to_voicemail_and_logs_nothing_itself(client, services):
+@pytest.mark.vcr
+@pytest.mark.vcr
+def test_a_missed_call_from_a_help_scout_customer_is_logged_in_their_conversation(client, services, vcr):
+    """The caller is found by phone (customer_match): the missed call is posted as customer 321."""
+    call(client, DIAL_DONE, "voice_dial_done", CallStatus="completed")
+    assert drain(services) == {"done": 1}
+    assert vcr.all_played  # search by phone, their conversations, one phone thread by id in 6002
+    state = state_of(services, f"twilio:call:{CALL_SID}:dial_done")
+    assert state["outcome"] == "missed" and state["customer"]["id"] == 321
+    assert services.store.conversation_for(MAILBOX_ID, SUPPORTER)["conversation_id"] == 6002
+
+
+@pytest.mark.vcr
+def test_unanswered_ringing_hands_over_to_voicemail_and_logs_nothing_itself(client, services, vcr):
     twiml(call(client, DIAL_DONE, "voice_dial_done", DialCallStatus="busy"))
-    assert drain(services) == {"done": 1}  # no request made: the voicemail step takes over
+    assert drain(services) == {"done": 1}  # nothing posted, nothing read from Twilio: the voicemail step takes over
+    assert vcr.all_played  # the caller's one search by phone (customer_match), cached for what follows
     assert state_of(services, f"twilio:call:{CALL_SID}:dial_done")["outcome"] == "sent to voicemail"
+    assert cached_match(services.store, SUPPORTER)["customer_id"] is None
 
 
 @pytest.mark.vcr
@@ -96,14 +112,16 @@ def test_a_call_still_going_is_looked_at_again_and_a_voicemail_is_left_alone(cli
     assert drain(services) == {"retry": 1}  # still in progress
     clock.advance(30)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played  # two looks at the call, one at its recordings; nothing posted
+    assert vcr.all_played  # one customer search, two looks at the call, one at its recordings; nothing posted
     assert state_of(services, f"twilio:call:{CALL_SID}:voicemail")["outcome"] == "voicemail"
 
 
+@pytest.mark.vcr
 @pytest.mark.bling_config("[mailboxes.206906]\nmissed_call_thread = false\n")
-def test_missed_calls_can_be_left_unlogged(client, services):
+def test_missed_calls_can_be_left_unlogged(client, services, vcr):
     twiml(call(client, VOICEMAIL))
     assert drain(services) == {"done": 1}  # nothing to do, so nothing is read from Twilio
+    assert vcr.all_played  # only the caller's search by phone (customer_match runs first)
 
 
 @pytest.mark.vcr

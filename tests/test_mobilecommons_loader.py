@@ -19,7 +19,8 @@ from bling.mailboxes import Mailbox
 from bling.mobilecommons_loader import CURSOR, load, scheduled_load
 from bling.settings import load_settings
 from bling.store import Store
-from bling.worker import drain
+from bling.sms_state import is_opted_out, opt_out_row, set_opt_out
+from bling.worker import MAX_ATTEMPTS, drain
 from support import HOTLINE, MAILBOX_ID, make_env
 
 CAMPAIGN = "189358"
@@ -138,3 +139,44 @@ def test_cli_load_prints_a_summary_and_a_progress_bar(env, store_url, monkeypatc
 def test_cli_refuses_bad_schedules(args, problem):
     result = CliRunner().invoke(main, ["mobilecommons", "load", *args])
     assert result.exit_code == 2 and problem in result.output
+
+
+# -- the SMS features on Mobile Commons texts (customer_match, opt_out, after_hours in the chain) --------
+
+
+@pytest.mark.vcr
+def test_stop_to_a_campaign_opts_the_supporter_out_and_nothing_is_texted(services, vcr):
+    load(services, SINCE, UNTIL)
+    assert drain(services) == {"done": 1}
+    assert vcr.all_played  # customer search, the text, the opt-out note naming the campaign
+    assert is_opted_out(services.store, f"mobilecommons:{CAMPAIGN}", SUPPORTER)
+    assert opt_out_row(services.store, f"mobilecommons:{CAMPAIGN}", SUPPORTER)["changed_at"] == \
+        datetime(2026, 11, 25, 11, 5, tzinfo=timezone.utc).timestamp()  # when they sent it, per Mobile Commons
+    result = json.loads(services.store.rows()[0]["result"])
+    assert result["opt_out"] == "stop" and "opted out" in result["auto_reply_error"]  # refused before sending
+
+
+@pytest.mark.vcr
+def test_a_backfilled_stop_older_than_a_recorded_start_changes_nothing(services, vcr):
+    """The supporter texted START at 12:00; a back-fill then brings their STOP of 11:05."""
+    set_opt_out(services.store, f"mobilecommons:{CAMPAIGN}", SUPPORTER, False, "START")
+    load(services, SINCE, UNTIL, auto_reply=False)
+    assert drain(services) == {"done": 1}
+    assert vcr.all_played  # the text is posted; no note
+    assert not is_opted_out(services.store, f"mobilecommons:{CAMPAIGN}", SUPPORTER)
+    result = json.loads(services.store.rows()[0]["result"])
+    assert "opt_out" not in result and result["opt_out_skipped"].startswith("sent before")
+
+
+@pytest.mark.vcr(allow_playback_repeats=True)
+def test_a_backfill_that_never_reaches_help_scout_texts_nobody(services, clock, vcr):
+    load(services, SINCE, UNTIL, auto_reply=False)
+    outcomes: dict = {}
+    for _ in range(MAX_ATTEMPTS + 2):
+        for outcome, count in drain(services).items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        clock.advance(4000)
+    assert outcomes == {"retry": MAX_ATTEMPTS - 1, "dead": 1}
+    texts = [i for i, r in enumerate(vcr.requests) if r.path.endswith("/send_message")]
+    assert texts and not any(vcr.play_counts[i] for i in texts)  # the failure reply it would send: never played
+    assert all(vcr.play_counts[i] for i in range(len(vcr.requests)) if i not in texts)

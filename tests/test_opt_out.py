@@ -128,3 +128,26 @@ def test_opted_out_refusal_is_permanent_and_explained(services):
     assert isinstance(error, TransportError) and error.permanent and error.code == 21610
     assert "opted out of texts from this hotline on 2026-11-25" in error.explanation
     assert hotline_key(services.settings.mailbox_by_id(MAILBOX_ID)) == HOTLINE_KEY
+
+
+def test_keywords_that_say_when_they_were_sent_apply_in_the_order_sent(services):
+    """Mobile Commons events carry ``received_at``: a batch applies in order, a back-filled older one is history."""
+    from bling.context import Context
+    from bling.mailboxes import Mailbox
+    from bling.plugin_loader import load_plugins
+    from bling.settings import ROOT
+
+    plugin = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["opt_out"].module
+    mailbox = Mailbox("mobilecommons", "189358", MAILBOX_ID)
+
+    def sent(body: str, when: str) -> str | None:
+        context = Context(settings=services.settings, route=None, services=services, mailbox=mailbox)
+        return plugin.handle_event(context, {"from_": SUPPORTER, "body": body, "received_at": when})
+
+    assert sent("STOP", "2026-11-25T11:05:00+00:00") == "stop"
+    assert sent("START", "2026-11-25T11:06:00+00:00") == "start"  # the next message of the same batch
+    assert sent("START", "2026-11-25T11:06:00+00:00") == "start"  # a retry of it: not older, so it still counts
+    assert sent("STOP", "2026-11-20T09:00:00+00:00") is None      # a back-fill of last week: changes nothing
+    row = opt_out_row(services.store, "mobilecommons:189358", SUPPORTER)
+    assert row["opted_out"] is False and row["source"] == "START"
+    assert plugin.hotline_name(mailbox) == "mobilecommons:189358"

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from bling import recordings
+from bling.sms_state import cached_match
 from bling.worker import MAX_ATTEMPTS, drain
 from call_support import (CALL_SID, CALLER_QUERY, RECORDING_SID, RECORDING_URL, VCR_CONFIG, call,
                           configured_env)
@@ -55,6 +56,19 @@ def test_first_voicemail_opens_conversation_with_audio_and_auto_reply(client, se
     assert state["conversation_id"] == 7101 and state["first_contact"] is True
     assert state["auto_reply_sid"] == "SM0000000000000000000000000000c001"
     assert services.store.conversation_for(MAILBOX_ID, SUPPORTER) ["conversation_id"] == 7101
+
+
+@pytest.mark.vcr
+def test_a_caller_who_is_a_help_scout_customer_gets_the_voicemail_in_their_conversation(client, services, vcr):
+    """Found by phone (customer_match): posted as customer 321 into their phone conversation, not their e-mail one."""
+    deliver(client)
+    assert drain(services) == {"done": 1}
+    assert vcr.all_played  # search by phone, audio, their conversations, one phone thread by customer id
+    state = result(services)
+    assert state["customer"] == {"id": 321, "email": "jane@example.org"}
+    assert state["conversation_id"] == 6002 and state["first_contact"] is False and "auto_reply_sid" not in state
+    assert services.store.conversation_for(MAILBOX_ID, SUPPORTER)["conversation_id"] == 6002
+    assert cached_match(services.store, SUPPORTER)["customer_id"] == 321
 
 
 @pytest.mark.vcr
@@ -142,6 +156,7 @@ def test_help_scout_down_texts_the_voicemail_failure_once(client, services, cloc
     sms = [r for r in vcr.requests if r.path.endswith("/Messages.json")]
     assert len(sms) == 1  # the voicemail failure text, once
     assert "could+not+receive+your+voicemail" in sms[0].body.decode()
+    assert vcr.all_played  # the first request, the customer search, fails every time: nothing else is tried
 
 
 def test_hidden_caller_is_not_posted(client, services):
