@@ -9,9 +9,8 @@ idempotency key, the mailbox it belongs to and the supporter it concerns
 
 from __future__ import annotations
 
-import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from .hookspecs import hookimpl
 from .phones import from_blackhole, to_e164

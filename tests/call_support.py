@@ -18,9 +18,6 @@ AGENT_2 = "+16175550102"
 EMAIL = "6175550123@blackhole.example.org"
 CALLER_QUERY = f"caller={quote(SUPPORTER)}&hotline={quote(HOTLINE)}"
 RING_CONFIG = f'[mailboxes.206906]\nring = ["{AGENT}", "{AGENT_2}"]\n'
-VCR_CONFIG = {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-              "decode_compressed_response": True, "record_mode": "none",
-              "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
 
 
 def configured_env(env: dict, tmp_path, request) -> dict:

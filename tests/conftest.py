@@ -29,12 +29,18 @@ def default_cassette_name(request):
 
 @pytest.fixture(scope="session")
 def vcr_config():
-    """Scrub credentials; match on method and full URL (body where asked)."""
+    """Scrub credentials; match on method, full URL and body.
+
+    Matching the body too means a cassette plays only for the exact request
+    Bling must send (vcrpy compares JSON and form bodies by value), so a test
+    fails when Bling sends anything else.
+    """
     return {
         "filter_headers": ["authorization"],
         "filter_post_data_parameters": ["client_id", "client_secret"],
         "decode_compressed_response": True,
         "record_mode": "none",
+        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
     }
 
 

@@ -19,9 +19,6 @@ CONVERSATION = 5002
 CONVERSATION_NUMBER = 4002
 AGENT_SID = "CA" + "d1" * 16
 SUPPORTER_SID = "CA" + "d2" * 16
-HS_MATCH = {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
 
 
 def dialer_env(store_url: str, **overrides: str) -> dict[str, str]:

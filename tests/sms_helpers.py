@@ -6,10 +6,6 @@ import copy
 
 from support import load_form, load_json, post_helpscout, post_twilio
 
-#: Cassettes play only for the exact request Bling must send.
-BODY_MATCHING = {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-                 "decode_compressed_response": True, "record_mode": "none",
-                 "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
 
 
 def sms_sid(n: int) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, text, twilio_posts
+from sms_helpers import text, twilio_posts
 from support import MAILBOX_ID, OTHER_HOTLINE, OTHER_MAILBOX_ID, SUPPORTER
 
 CONFIG = """
@@ -20,10 +20,6 @@ hours = ["mon-fri 09:00-17:00"]
 timezone = "Europe/London"
 """
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 @pytest.fixture

@@ -11,13 +11,6 @@ from support import load_json, post_helpscout
 HS = "/bling/helpscout_webhook"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body too: a cassette plays only for the exact SMS and note."""
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 def reply(client, payload=None, **changes):
     payload = payload or load_json("agent_reply_v2")

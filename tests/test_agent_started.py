@@ -14,15 +14,11 @@ import pytest
 
 from bling.sms_state import cached_match
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, text
+from sms_helpers import text
 from support import MAILBOX_ID, load_json, post_helpscout
 
 DANA = "+16175550188"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 def started(client, event="convo.created", payload=None):

@@ -8,12 +8,6 @@ from bling.worker import drain
 from support import load_form, post_twilio
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 @pytest.fixture
 def env(env, tmp_path, request):

@@ -13,15 +13,11 @@ import json
 import pytest
 
 from bling.worker import drain
-from call_support import RING_CONFIG, VCR_CONFIG, call, configured_env, follow, twiml, verbs
+from call_support import RING_CONFIG, call, configured_env, follow, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
 
 FIRST_LOOK = 120 + 60
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return VCR_CONFIG
 
 
 @pytest.fixture

@@ -13,17 +13,13 @@ import pytest
 
 from bling.sms_state import cached_match
 from bling.worker import drain
-from call_support import CALL_SID, VCR_CONFIG, call, configured_env, twiml, verbs
+from call_support import CALL_SID, call, configured_env, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
 
 DIAL_DONE = "/bling/twilio_voice/dial_done"
 VOICEMAIL = "/bling/twilio_voice/voicemail"
 FIRST_LOOK = 120 + 60  # max_voicemail_seconds + the grace for the prompt
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return VCR_CONFIG
 
 
 @pytest.fixture

@@ -6,13 +6,9 @@ import pytest
 
 from bling.sms_state import cached_match
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, text
+from sms_helpers import text
 from support import MAILBOX_ID, SUPPORTER
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 @pytest.mark.vcr

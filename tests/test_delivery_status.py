@@ -11,17 +11,13 @@ from bling.cli import main
 from bling.delivery import status_callback_url
 from bling.sms_state import is_opted_out, recent_messages, sent_message
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, agent_reply, twilio_posts
+from sms_helpers import agent_reply, twilio_posts
 from support import HOTLINE, MAILBOX_ID, SUPPORTER, load_form, post_twilio
 
 STATUS = "/bling/twilio_sms_status"
 SENT_1 = "SM0000000000000000000000000000f001"
 SENT_2 = "SM0000000000000000000000000000f002"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 def status(client, fixture="sms_status_delivered", expect=200, **overrides):

@@ -26,7 +26,7 @@ import pytest
 from bling.app import create_app
 from bling.dialer.call_log import DialerCalls
 from bling.worker import drain
-from dialer_support import AGENT, AGENT_SID, APP_SECRET, HS_MATCH, app_payload, dialer_env
+from dialer_support import AGENT, AGENT_SID, APP_SECRET, app_payload, dialer_env
 from support import HOTLINE, SUPPORTER, load_form, post_helpscout, twilio_signature
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,10 +36,6 @@ SCREENSHOTS = pathlib.Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--no-proxy-server"]
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return HS_MATCH
 
 
 @pytest.fixture

@@ -10,16 +10,12 @@ import pytest
 
 from bling.dialer import tokens
 from bling.dialer.call_log import DialerCalls, Limits
-from dialer_support import (AGENT, AGENT_SID, HS_MATCH, SECRET_KEY, agent_status, dial, dialer_env, open_page,
+from dialer_support import (AGENT, AGENT_SID, SECRET_KEY, agent_status, dial, dialer_env, open_page,
                             page_post, status, token_for)
 from support import HOTLINE, OTHER_MAILBOX_ID, PUBLIC_URL, SUPPORTER
 
 GB_AGENT = "+447400123456"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return HS_MATCH
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from bling.dialer import tokens
 from bling.dialer.call_log import DialerCalls, Limits
 from bling.worker import drain
-from dialer_support import (AGENT, AGENT_SID, HS_MATCH, SECRET_KEY, SUPPORTER_SID, agent_status, dialer_env,
+from dialer_support import (AGENT, AGENT_SID, SECRET_KEY, SUPPORTER_SID, agent_status, dialer_env,
                             open_page, page_post, status, supporter_status, token_for, twilio_leg)
 from support import HOTLINE, PUBLIC_URL
 
@@ -16,10 +16,6 @@ ANSWER, CONNECT = "/bling/dialer/answer", "/bling/dialer/connect"
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
 HANG_UP = f"{XML}<Response><Hangup /></Response>"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return HS_MATCH
 
 
 @pytest.fixture

@@ -7,12 +7,6 @@ import pytest
 from bling.helpscout import HelpScoutClient
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body: the cassette plays only for the exact tag set."""
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "record_mode": "none", "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 @pytest.fixture
 def helpscout():

@@ -10,13 +10,6 @@ from support import MAILBOX_ID, SUPPORTER, load_form, post_twilio
 SMS = "/bling/twilio_sms"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body too: a cassette only plays for the exact request Bling must send."""
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 def deliver(client, services, form="sms_basic", **overrides):
     resp = post_twilio(client, SMS, load_form(form, **overrides))

@@ -10,16 +10,12 @@ from bling.mailbox_config import MailboxOptions
 from bling.mailboxes import Mailbox
 from bling.media import mms_capable, reply_media
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, agent_reply, text, twilio_posts
+from sms_helpers import agent_reply, text, twilio_posts
 from support import MAILBOX_ID, SUPPORTER
 
 TW = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000"
 MEDIA = f"{TW}/Messages/MM22222222222222222222222222222222/Media"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 @pytest.fixture

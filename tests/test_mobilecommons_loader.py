@@ -31,13 +31,6 @@ UNTIL = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 KEY = "mobilecommons:message:1338800201"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body too: a cassette plays only for the exact requests Bling must send."""
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 @pytest.fixture
 def env(store_url):

@@ -22,13 +22,6 @@ MC_MAILBOX = 206908
 HS = "/bling/helpscout_webhook"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body too: a cassette plays only for the exact text and note."""
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 @pytest.fixture
 def env(store_url):

@@ -7,15 +7,11 @@ import pytest
 from bling.opt_outs import classify, hotline_key, normalise_keyword
 from bling.sms_state import is_opted_out, opt_out_row
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, agent_reply, text, twilio_posts
+from sms_helpers import agent_reply, text, twilio_posts
 from support import HOTLINE, MAILBOX_ID, SUPPORTER
 
 HOTLINE_KEY = f"twilio:{HOTLINE}"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 @pytest.fixture

@@ -22,12 +22,6 @@ ROUTES = os.path.join(FIXTURES, "provision", "routes.toml")
 BASE = "https://hotline.example.com"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    return {"filter_headers": ["authorization"], "filter_post_data_parameters": ["client_id", "client_secret"],
-            "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
 
 @pytest.fixture
 def env(tmp_path):

@@ -7,15 +7,11 @@ import pytest
 from bling.context import Context
 from bling.conversations import post_from_supporter, subject_for
 from bling.worker import drain
-from sms_helpers import BODY_MATCHING, text, twilio_posts
+from sms_helpers import text, twilio_posts
 from support import MAILBOX_ID, SUPPORTER
 
 DAY = 86400
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return BODY_MATCHING
 
 
 @pytest.fixture

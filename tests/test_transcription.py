@@ -12,16 +12,12 @@ import json
 import pytest
 
 from bling.worker import drain
-from call_support import CALLER_QUERY, TRANSCRIPTION_SID, VCR_CONFIG, call
+from call_support import CALLER_QUERY, TRANSCRIPTION_SID, call
 from support import MAILBOX_ID, SUPPORTER
 
 RECORDING = "/bling/twilio_voice/recording"
 TRANSCRIPTION = "/bling/twilio_transcription"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return VCR_CONFIG
 
 
 def recording(client, **overrides):

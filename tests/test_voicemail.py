@@ -15,18 +15,13 @@ import pytest
 from bling import recordings
 from bling.sms_state import cached_match
 from bling.worker import MAX_ATTEMPTS, drain
-from call_support import (CALL_SID, CALLER_QUERY, RECORDING_SID, RECORDING_URL, VCR_CONFIG, call,
+from call_support import (CALL_SID, CALLER_QUERY, RECORDING_SID, RECORDING_URL, call,
                           configured_env)
 from support import MAILBOX_ID, SUPPORTER
 
 RECORDING = "/bling/twilio_voice/recording"
 STUDIO = "/bling/twilio_voicemail"
 
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body too: a cassette plays only for the exact thread, attachment and SMS."""
-    return VCR_CONFIG
 
 
 @pytest.fixture
