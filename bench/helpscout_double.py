@@ -142,6 +142,9 @@ class HelpScoutDouble:
         self.customers_by_email: dict[str, Customer] = {}
         self.hits: list[Hit] = []
         self.tokens_issued = 0
+        #: Called as ``after_write(method, path, status)`` once a write is applied and
+        #: before it is answered: the benchmark kills the writer there, mid-request.
+        self.after_write = None
         self._ids = itertools.count(1000)
         self._thread_ids = itertools.count(50000)
         self._server: ThreadingHTTPServer | None = None
@@ -202,6 +205,8 @@ class HelpScoutDouble:
                 return status, {**extra, **rate}, payload
             status, extra, payload = self._route(method, path, query, body)
             self.hits.append(Hit(self.clock(), method, path, status, cost, supporter))
+        if self.after_write is not None and method in WRITE_METHODS:
+            self.after_write(method, path, status)
         if self.latency:
             time.sleep(self.latency)  # after the write: a killed client leaves an ambiguous write
         return status, {**extra, **rate}, payload

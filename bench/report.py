@@ -131,9 +131,7 @@ def rows(results: dict) -> list[tuple[str, list[tuple[str, ...]]]]:
         sections.append((
             f"Burst: {bu['texts']:,} texts at once ({k.get('new', 0)} new supporters, {k.get('mapped', 0)} returning in "
             f"Bling's map, {k.get('searched', 0)} returning found by search), Help Scout limit "
-            f"{bu['limit_per_minute']} units/min, "
-            + ("WHAT-IF run: `bling serve --no-worker` + bench/uncapped_worker.py (attempt cap lifted)"
-               if bu.get("uncapped") else "`bling serve` (web + worker)") + ", worker SIGKILLed mid-burst",
+            f"{bu['limit_per_minute']} units/min, `bling serve` (web + worker), worker SIGKILLed mid-burst",
             [("accept latency under the burst p50 / p99 (ms)", f"{_f(acc.get('p50_ms'), 1)} / {_f(acc.get('p99_ms'), 1)}"),
              ("Help Scout units charged (GET 1, write 2)", f"{bu['units']:,} ({bu['gets']:,} GETs, {bu['writes']:,} writes)"),
              ("units per text delivered: all / new / mapped / searched",
@@ -153,6 +151,10 @@ def rows(results: dict) -> list[tuple[str, list[tuple[str, ...]]]]:
              ("throughput: texts into Help Scout per minute / units per minute",
               f"{(bu['texts'] - bu['lost']) / bu['last_thread_s'] * 60:.1f} / {bu['units'] / bu['last_thread_s'] * 60:.0f}"
               if bu["last_thread_s"] else "–"),
+             ("first come, first served? (rank correlation of sending and arrival order; 1 = FIFO)",
+              _f(bu.get("fifo_rank_correlation"), 2)),
+             ("jobs claimed only to wait again (worker logs: \"will retry\")",
+              ", ".join(f"{k} {v:,}" for k, v in bu.get("deferrals", {}).items()) or "0"),
              ("429s provoked", str(bu["http_429"])),
              ("duplicates (texts posted more than once)", str(bu["duplicates"])),
              ("lost (texts never in Help Scout): new / mapped / searched",

@@ -224,19 +224,16 @@ def burst_part(args, work: Path, logs: Path) -> dict:
     budget_per_minute = args.limit * HELPSCOUT_BUDGET_SHARE
     timeout = args.timeout or max(600.0, 2.5 * expected_units / budget_per_minute * 60 + 2 * LEASE_SECONDS + 120)
     port = procs.free_port()
-    serve_cmd = [BLING, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-    # As deployed: `bling serve` runs the worker. --uncapped: our own worker without the attempt cap.
-    worker_cmd = [PYTHON, str(BENCH / "uncapped_worker.py")] if args.uncapped else [BLING, "worker"]
-    serve = procs.spawn(serve_cmd + (["--no-worker"] if args.uncapped else []), env, logs / "burst-serve.log")
-    first_worker = procs.spawn(worker_cmd, env, logs / "burst-worker.log") if args.uncapped else None
+    serve = procs.spawn([BLING, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
+                        env, logs / "burst-serve.log")  # as deployed: web and worker
     replacement = None
-    result: dict = {"texts": len(texts), "kinds": dict(kinds), "limit_per_minute": args.limit, "uncapped": args.uncapped,
+    result: dict = {"texts": len(texts), "kinds": dict(kinds), "limit_per_minute": args.limit,
                     "double_latency_ms": args.double_latency * 1000, "expected_units_no_waste": expected_units,
                     "designed_units": {k: designed_units(k) for k in ("new", "mapped", "searched")},
                     "timeout_s": timeout}
     try:
         procs.wait_http(f"http://127.0.0.1:{port}/healthz", proc=serve)
-        worker = first_worker.pid if first_worker else find_worker(serve.pid)
+        worker = find_worker(serve.pid)
         requests = [sms(t.phone, t.body, t.sid) for t in texts]
         for t in texts:
             twilio.record_inbound(t.sid, t.phone, HOTLINE, t.body)
@@ -249,21 +246,37 @@ def burst_part(args, work: Path, logs: Path) -> dict:
         sender.start()
         kill_after = int(args.kill_at * len(texts)) if args.kill_at > 0 else None
         killed: dict = {}
+        kill_lock = threading.Lock()
+
+        def kill_mid_create(method: str, path: str, status: int) -> None:
+            """Once enough texts are in, SIGKILL the worker while its conversation create is in flight.
+
+            The double has applied the create and not answered yet: the worst
+            moment (the write happened, the worker never learns it did).
+            """
+            if kill_after is None or path != "/v2/conversations" or status != 201:
+                return
+            with kill_lock:
+                if killed or len(arrived_sids(helpscout)) < kill_after:
+                    return
+                killed.update(pid=worker, at_s=time.time() - started, at_wall=time.time(),
+                              texts_in_helpscout=len(arrived_sids(helpscout)), peak_rss_mb=procs.peak_rss_mb(worker))
+                os.kill(worker, signal.SIGKILL)  # the worker `bling serve` spawned, by its id
+
+        helpscout.after_write = kill_mid_create
         timeline: list[dict] = []
         done_at, last_print, last_key = None, 0.0, None
         while time.time() - started < timeout:
             time.sleep(1.0)
             now = time.time() - started
             arrived = arrived_sids(helpscout)
-            if kill_after is not None and not killed and len(arrived) >= kill_after:
-                killed = {"pid": worker, "at_s": now, "at_wall": time.time(), "texts_in_helpscout": len(arrived),
-                          "peak_rss_mb": procs.peak_rss_mb(worker)}
-                os.kill(worker, signal.SIGKILL)  # the worker (ours, or the one `bling serve` spawned), by its id
-                replacement = procs.spawn(worker_cmd, env, logs / "burst-worker-replacement.log")
+            if killed and replacement is None:  # a supervisor restarts the worker
+                replacement = procs.spawn([BLING, "worker"], env, logs / "burst-worker-replacement.log")
                 killed["replacement_pid"] = replacement.pid
                 killed["orphaned_jobs"] = leased_by(env["BLING_STORE_URL"], worker)
-                print(f"  burst: t={now:.0f}s SIGKILLed worker {worker} ({len(arrived)} texts in Help Scout, "
-                      f"{len(killed['orphaned_jobs'])} job(s) leased); started `bling worker` {replacement.pid}", flush=True)
+                print(f"  burst: t={killed['at_s']:.0f}s SIGKILLed worker {worker} mid-create ({killed['texts_in_helpscout']} "
+                      f"texts in Help Scout, {len(killed['orphaned_jobs'])} job(s) leased); started `bling worker` "
+                      f"{replacement.pid}", flush=True)
             health = healthz(port)
             hits = helpscout.snapshot_hits()
             sample = {"t_s": round(now, 1), "texts_in_helpscout": len(arrived), "pending": health.get("pending"),
@@ -290,15 +303,30 @@ def burst_part(args, work: Path, logs: Path) -> dict:
         result["memory"] = memory_of(serve.pid, worker, replacement, killed)
     finally:
         procs.stop(serve)
-        for proc in (first_worker, replacement):
-            if proc is not None:
-                procs.stop(proc)
+        if replacement is not None:
+            procs.stop(replacement)
         helpscout.stop()
         twilio.stop()
     result.update(store_facts(env["BLING_STORE_URL"], killed))
+    result["deferrals"] = deferrals(logs)
     orphan_sids = {o["key"].rsplit(":", 1)[-1] for o in result["orphans"]}
     result.update(account(helpscout, twilio, texts, started, args.limit, budget_per_minute, orphan_sids))
     return result
+
+
+def deferrals(logs: Path) -> dict[str, int]:
+    """Jobs claimed only to be put back ("will retry" in the workers' logs), by error type.
+
+    Each costs the store a claim, a retry and a huey schedule write: the price
+    of waking every waiting job when a rate-limit window opens.
+    """
+    counts: Counter = Counter()
+    for path in logs.glob("burst-*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            found = re.search(r"will retry in [0-9.]+s: (\w+)", line)
+            if found:
+                counts[found.group(1)] += 1
+    return dict(counts)
 
 
 def leased_by(store_url: str, pid: int) -> list[int]:
@@ -357,6 +385,11 @@ def account(helpscout: HelpScoutDouble, twilio: TwilioDouble, texts: list[Text],
     arrivals = {t.text.split("[", 1)[1].split("]", 1)[0]: t.created_at
                 for t in helpscout.all_threads() if not t.seeded and "[SM" in t.text}
     last_thread = max(arrivals.values(), default=started)
+    # First come, first served? Rank correlation of sending order and arrival order (1 = FIFO, 0 = lottery).
+    sent = [t.sid for t in texts if t.sid in arrivals]
+    by_arrival = {sid: rank for rank, sid in enumerate(sorted(sent, key=lambda sid: arrivals[sid]))}
+    n = len(sent)
+    fifo = 1 - 6 * sum((i - by_arrival[sid]) ** 2 for i, sid in enumerate(sent)) / (n * (n * n - 1)) if n > 1 else None
     last_unorphaned = max((at for sid, at in arrivals.items() if sid not in orphan_sids), default=started)
     return {
         "units": units,
@@ -375,6 +408,7 @@ def account(helpscout: HelpScoutDouble, twilio: TwilioDouble, texts: list[Text],
         "min_drain_s_at_limit": units / limit * 60,
         "min_drain_s_at_budget": units / budget_per_minute * 60,
         "last_thread_s": last_thread - started,
+        "fifo_rank_correlation": fifo,
         "last_thread_s_but_killed_jobs": last_unorphaned - started,
         "duplicates": len(duplicates),
         "duplicate_threads": sum(n - 1 for n in duplicates.values()),
@@ -432,10 +466,8 @@ def parse_args(argv=None):
     parser.add_argument("--limit", type=int, default=200, help="Help Scout units per minute (default 200)")
     parser.add_argument("--double-latency", type=float, default=0.05, help="seconds each double adds to an answer")
     parser.add_argument("--kill-at", type=float, default=0.3,
-                        help="SIGKILL the worker once this share of texts reached Help Scout (0: never)")
+                        help="SIGKILL the worker mid-create once this share of texts reached Help Scout (0: never)")
     parser.add_argument("--timeout", type=float, help="give up draining after this many seconds (default: from the limit)")
-    parser.add_argument("--uncapped", action="store_true",
-                        help="what-if: run the worker with the 10-attempt cap lifted (bench/uncapped_worker.py)")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-burst", action="store_true")
