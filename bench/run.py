@@ -1,8 +1,8 @@
 """Issue 3's benchmark: answer latency against the floor, a burst against
 Help Scout's rate limit with a worker killed mid-way, and peak memory.
 
-    .venv/bin/python bench/run.py            # the documented run: 1,000 texts (~20 min)
-    .venv/bin/python bench/run.py --quick    # 100 texts, fewer requests (~4 min)
+    .venv/bin/python bench/run.py            # the documented run: 1,000 texts (~25 min)
+    .venv/bin/python bench/run.py --quick    # 100 texts, fewer requests (~5 min)
 
 Prints a table and writes bench/results.md (machine, parameters, numbers);
 raw numbers and every server log go to bench/out/<UTC time>/. What each

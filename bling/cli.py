@@ -88,7 +88,8 @@ def worker(threads: int) -> None:
     services = _services_or_exit()
     woken = sweep(services)
     click.echo(f"bling worker: {woken} waiting event(s) woken", err=True)
-    consumer = services.waker.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    consumer = services.waker.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
+                                                  max_delay=1.0)  # poll at least every second when idle
     consumer.run()
 
 

@@ -75,7 +75,7 @@ class Context:
                 self.logger.info("effect %s already happened (found %s)", name, found)
                 store.effect_done(inbox_id, name, found)
                 return found
-        store.effect_started(inbox_id, name)
+        store.effect_started(inbox_id, name, state=self.state)
         try:
             result = do()
         except AmbiguousOutcome:

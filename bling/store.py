@@ -409,12 +409,19 @@ class Store:
         found["result"] = json.loads(found["result"]) if found["result"] else None
         return found
 
-    def effect_started(self, inbox_id: int, name: str) -> float:
-        """Record that an external write is about to happen; return its start time."""
+    def effect_started(self, inbox_id: int, name: str, state: dict | None = None) -> float:
+        """Record that an external write is about to happen; return its start time.
+
+        ``state`` (the chain's state so far) is saved in the same transaction,
+        so a worker killed during the write leaves what it had decided (e.g.
+        "first contact") for the retry.
+        """
         now = self.clock()
         with self.engine.begin() as conn:
             conn.execute(sa.delete(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name))
             conn.execute(sa.insert(effects).values(inbox_id=inbox_id, name=name, state="attempting", started_at=now))
+            if state is not None:
+                conn.execute(sa.update(inbox).where(inbox.c.id == inbox_id).values(result=json.dumps(state)))
         return now
 
     def effect_done(self, inbox_id: int, name: str, result: Any) -> None:

@@ -532,3 +532,27 @@ def test_rate_limit_waits_never_use_up_attempts(store_url):
     assert outcomes[-1] == "done" and "dead" not in outcomes
     assert store.get(inbox_id)["attempts"] == 1
     store.close()
+
+
+def test_state_is_saved_when_a_write_starts(store_url):
+    """A worker killed during a write leaves its decisions (e.g. first contact) for the retry."""
+    import json as _json
+    from types import SimpleNamespace
+
+    from bling.context import Context
+    from bling.store import Store
+
+    store = Store(store_url)
+    inbox_id, _ = store.accept("k", "/r", "alice", {})
+    store.claim(inbox_id, "w1", 60)
+    context = Context(settings=None, route=None, services=SimpleNamespace(store=store), inbox_id=inbox_id,
+                      state={"first_contact": True})
+
+    def killed():
+        raise KeyboardInterrupt  # stands for SIGKILL: no except clause of Bling's runs
+
+    with pytest.raises(KeyboardInterrupt):
+        context.effect("conversation", killed)
+    assert _json.loads(store.get(inbox_id)["result"]) == {"first_contact": True}
+    assert store.effect(inbox_id, "conversation")["state"] == "attempting"
+    store.close()
