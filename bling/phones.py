@@ -10,6 +10,7 @@ can never be read back as a US one.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -18,6 +19,7 @@ NANP_COUNTRY_CODE = 1
 INTERNATIONAL_PREFIX = "00"
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and parsed several times per webhook
 def to_e164(raw: str | None, region: str = "US") -> str | None:
     """Return ``raw`` as E.164, or None when it is not a dialable number.
 
