@@ -1,4 +1,4 @@
-"""Every hook Bling calls, declared once (the README has a section per hook).
+"""Every hook Bling calls, declared once (docs/hooks.md has a section per hook).
 
 Chains: each route of routes.toml gets its own plugin manager holding just
 its chain's plugins, registered so that pluggy calls them in the listed

@@ -156,7 +156,7 @@ def _chain(services):
         if chain.route.schema == SCHEMA and chain.job_hooks is not None:
             return chain
     raise ConfigError(f"{services.settings.routes_path}: no route with schema = \"{SCHEMA}\" runs a job chain; "
-                      "add the Mobile Commons route (see README, Transports and Mobile Commons)")
+                      "add the Mobile Commons route (see docs/mobilecommons.md)")
 
 
 def _payload(message: ReceivedMessage, auto_reply: bool) -> dict:

@@ -31,7 +31,7 @@ REQUIRED = {
     "BLING_MAILBOXES": "hotlines, e.g. twilio:+16175550100:206906",
 }
 
-#: Optional variables, their defaults and purpose (the README lists these).
+#: Optional variables, their defaults and purpose (docs/configuration.md lists these).
 OPTIONAL = {
     "BLING_PUBLIC_URL": ("", "external base URL; Twilio signatures and callback URLs use it"),
     "BLING_HELPSCOUT_API_URL": ("https://api.helpscout.net", "Help Scout API base URL"),

@@ -1,4 +1,10 @@
-"""Meta-tests: every hook documented and tested, every plugin documented and tested."""
+"""Meta-tests: the README's commands are true, and docs/ documents every hook, setting, command and plugin.
+
+The README is the front door; the reference is the MkDocs site in docs/
+(``mkdocs build --strict`` in .ci/run catches broken links). These tests
+tie the reference to the code, so a new hook, setting, route key, command
+option or plugin fails here until it is documented.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,36 @@ import inspect
 import pathlib
 import re
 
+import click
 import pytest
+import yaml
 
 from bling import hookspecs
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+DOCS = {path.name: path.read_text() for path in (ROOT / "docs").glob("*.md")}
+ALL_DOCS = "\n".join(DOCS.values())
 HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
          if hasattr(fn, "bling_spec")]
 PLUGINS = sorted(p.stem for p in (ROOT / "plugins").glob("*.py") if not p.stem.startswith("_"))
 TESTS_TEXT = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+
+
+def _commands(group: click.Group, prefix: str = "bling"):
+    """Every runnable command under ``group`` as (``"bling jobs list"``, command)."""
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            yield from _commands(command, path)
+        else:
+            yield path, command
+
+
+def _cli_commands():
+    from bling.cli import main
+
+    return dict(_commands(main))
 
 
 def test_hooks_are_found():
@@ -23,9 +49,10 @@ def test_hooks_are_found():
 
 
 @pytest.mark.parametrize("name", HOOKS)
-def test_every_hook_is_documented_with_its_signature(name):
+def test_every_hook_has_a_section_headed_by_its_signature(name):
     params = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
-    assert f"#### `{name}({params})`" in README
+    heading = re.compile(rf"^#+ `{re.escape(name)}\({re.escape(params)}\)`$", re.MULTILINE)
+    assert heading.search(DOCS["hooks.md"]), f"docs/hooks.md needs a section '## `{name}({params})`'"
 
 
 @pytest.mark.parametrize("name", HOOKS)
@@ -39,23 +66,24 @@ def test_every_hook_has_a_test(name):
 
 
 @pytest.mark.parametrize("name", PLUGINS)
-def test_every_plugin_has_a_docstring_and_tests(name):
+def test_every_plugin_has_a_docstring_tests_and_docs(name):
     source = (ROOT / "plugins" / f"{name}.py").read_text()
     assert source.lstrip().startswith('"""'), f"plugins/{name}.py needs a docstring saying what it does"
     assert name in TESTS_TEXT
+    assert f"`{name}`" in ALL_DOCS or f"`plugins/{name}.py`" in ALL_DOCS, f"docs/ never names the plugin {name}"
 
 
 @pytest.mark.parametrize("variable", ["HELPSCOUT_API_CLIENT_ID", "HELPSCOUT_API_CLIENT_SECRET", "HELPSCOUT_WEBHOOK_SECRET",
                                       "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "BLACKHOLE_DOMAIN", "BLING_MAILBOXES"])
 def test_original_variables_are_documented(variable):
-    assert f"`{variable}`" in README
+    assert f"| `{variable}` |" in DOCS["configuration.md"]
 
 
 def test_every_optional_setting_is_documented():
     from bling.settings import OPTIONAL
 
     for name in OPTIONAL:
-        assert f"`{name}`" in README, name
+        assert f"| `{name}` |" in DOCS["configuration.md"], name
 
 
 def test_every_mailbox_option_is_documented():
@@ -64,10 +92,74 @@ def test_every_mailbox_option_is_documented():
     from bling.mailbox_config import MailboxOptions
 
     for field in fields(MailboxOptions):
-        assert f"`{field.name}`" in README, field.name
+        assert f"| `{field.name}` |" in DOCS["configuration.md"], field.name
 
 
-def test_readme_commands_exist():
+def test_every_route_key_is_documented():
+    from bling.routes import _RouteSchema
+
+    for key in _RouteSchema().fields:
+        shown = "[route.options.<plugin>]" if key == "options" else key
+        assert f"| `{shown}` |" in DOCS["routes.md"], f"docs/routes.md: the route key {key}"
+
+
+def test_every_built_in_host_module_is_named():
+    from bling.plugin_loader import BUILTIN_MODULES
+
+    row = next(line for line in DOCS["plugins.md"].splitlines() if line.startswith("| built-in |"))
+    for module in BUILTIN_MODULES:
+        assert f"`{module}`" in row, module
+    count = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")[len(BUILTIN_MODULES) - 1]
+    assert f"the {count} host modules" in row
+
+
+def test_every_command_is_in_the_command_table():
+    table = DOCS["operating.md"].split("## Commands", 1)[1].split("\n## ", 1)[0]
+    for path, command in _cli_commands().items():
+        assert f"| `{path}" in table, f"docs/operating.md's command table lacks `{path}`"
+        for param in command.params:
+            for option in param.opts:
+                if option.startswith("--") and option != "--help":
+                    assert option in ALL_DOCS, f"{path} {option} is not documented"
+
+
+def test_every_metric_is_documented():
+    from bling import metrics
+
+    names = set(re.findall(r'"(bling_[a-z_]+)"', inspect.getsource(metrics)))
+    assert names
+    for name in names:
+        assert f"`{name}`" in DOCS["operating.md"], name
+
+
+def test_every_page_is_in_the_site_and_every_readme_link_exists():
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    listed = set(re.findall(r"[\w-]+\.md", yaml.safe_dump(config["nav"])))
+    assert listed == set(DOCS), f"pages not in mkdocs.yml's nav: {set(DOCS) - listed}; missing pages: {listed - set(DOCS)}"
+    for target in re.findall(r"\]\((docs/[^)#]+)", README):
+        assert (ROOT / target).exists(), target
+
+
+def test_readme_commands_exist_and_ci_builds_the_docs():
     for script in ("scripts/serve.sh", "scripts/test.sh"):
         assert f"bash {script}" in README and (ROOT / script).exists()
-    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "scripts/test.sh" in ci and "mkdocs build --strict" in ci
+    assert len(README.splitlines()) < 150, "the README is the front door: put reference in docs/"
+
+
+def test_the_site_builds_without_a_broken_link(tmp_path):
+    """mkdocs.yml is strict: a broken link or anchor, or a page missing from nav, fails the build."""
+    import os
+    import subprocess
+    import sys
+
+    mkdocs = pathlib.Path(sys.executable).with_name("mkdocs")
+    if not mkdocs.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI installs the docs extra (.ci/run): mkdocs is missing")
+        pytest.skip("the docs extra is not installed: pip install -e '.[docs]'")
+    result = subprocess.run([str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")], cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "index.html").exists()
