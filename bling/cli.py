@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from .errors import ConfigError
 from .settings import OPTIONAL, REQUIRED, load_settings, route_table_paths
 
 DEFAULT_BIND = "127.0.0.1:5000"
+log = logging.getLogger("bling.cli")  # the service's own lines (banners) are log records: one JSON object each
 
 
 def _settings_or_exit():
@@ -38,9 +40,13 @@ def _services_or_exit(**kwargs):
 @click.option("--log-level", default=lambda: os.environ.get("BLING_LOG_LEVEL", "INFO"), show_default="INFO")
 def main(log_level: str) -> None:
     """Bling: a hotline between Twilio and Help Scout."""
-    from .logs import configure  # one JSON object per line, secrets redacted
+    from .logs import configure, log_uncaught_exceptions  # one JSON object per line, secrets redacted
 
-    configure(log_level, sandbox=bool(os.environ.get("BLING_SANDBOX", "").strip()))
+    try:
+        configure(log_level, sandbox=bool(os.environ.get("BLING_SANDBOX", "").strip()))
+    except ConfigError as ex:
+        raise click.ClickException(f"configuration error: {ex}") from None
+    log_uncaught_exceptions()
 
 
 @main.command()
@@ -67,7 +73,7 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
     try:
         if sandbox:
-            click.echo(f"SANDBOX: fake Twilio and Help Scout; open {url}/sandbox", err=True)
+            log.warning("SANDBOX: fake Twilio and Help Scout; open %s/sandbox", url)
             provision_when_up(url)
         run_gunicorn(bind, workers, threads=8 if sandbox else 1)
     finally:
@@ -87,7 +93,7 @@ def worker(threads: int) -> None:
 
     services = _services_or_exit()
     woken = sweep(services)
-    click.echo(f"bling worker: {woken} waiting event(s) woken", err=True)
+    log.info("bling worker: %s waiting event(s) woken", woken)
     consumer = services.waker.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
                                                   max_delay=1.0)  # poll at least every second when idle
     consumer.run()

@@ -1,103 +1,108 @@
-"""Structured logs: one JSON object per line, with the request or job id, secrets redacted.
+"""Structured logs: one JSON object per line on stderr, with the request or job id, secrets redacted.
 
-Every line carries ``time``, ``level``, ``logger``, ``message`` and either
+Every record — Bling's, gunicorn's, any library's, Python's warnings and
+uncaught exceptions — goes through structlog's ``ProcessorFormatter``, so
+each line carries ``time``, ``level``, ``logger``, ``message`` and either
 ``request_id`` (the caller's ``X-Request-Id`` when it is a sane token, else
 a new one, echoed in the answer) or ``job_id`` (the inbox row a worker
-runs). In the sandbox every line also says ``"mode": "SANDBOX"``.
+runs); tracebacks are one ``error`` field. In the sandbox every line also
+says ``"mode": "SANDBOX"``.
 
-Secrets never reach the output: the values of the secret settings (and any
-registered later, e.g. the sandbox's generated ones) are replaced by
-``[redacted]`` in the message and the traceback, and so are bearer/basic
-credentials and passwords in URLs, whatever logged them.
+``BLING_LOG_FORMAT=console`` renders the same records as readable lines
+for a terminal; unset, it is ``console`` when stderr is a terminal and
+``json`` otherwise (a service manager, a container, a file).
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
-import json
 import logging
+import os
 import re
 import sys
 import threading
 import time
-import traceback
 import uuid
-from datetime import datetime, timezone
 
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("bling_request_id", default=None)
-job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("bling_job_id", default=None)
+import structlog
 
-#: Settings whose values are secret (environment names and Settings attributes).
-SECRET_VARIABLES = ("TWILIO_AUTH_TOKEN", "HELPSCOUT_API_CLIENT_SECRET", "HELPSCOUT_WEBHOOK_SECRET",
-                    "HELPSCOUT_APP_SECRET", "BLING_SECRET_KEY", "MOBILECOMMONS_PASSWORD")
-SECRET_ATTRIBUTES = ("twilio_auth_token", "helpscout_client_secret", "helpscout_webhook_secret",
-                     "helpscout_app_secret", "secret_key", "mobilecommons_password")
-#: Shapes of credentials, whatever their value: headers, JSON/form fields, URL passwords.
-_PATTERNS = (
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [redacted]"),
-    (re.compile(r'(?i)("?(?:client_secret|access_token|auth_token|password|secret)"?\s*[:=]\s*"?)[^"&\s,}]+'), r"\1[redacted]"),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@/\s]+@"), r"\1[redacted]@"),
-)
+from .errors import ConfigError
+from .redaction import add_secrets_from_environment, add_secrets_of, redact  # noqa: F401 (add_secrets_of: services)
+
+FORMATS = ("json", "console")
 #: Paths polled by monitors and the sandbox page: logged at DEBUG unless they fail.
 POLLED_PATHS = frozenset({"/healthz", "/metrics", "/sandbox/state"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _NOISY = {"twilio.http_client": logging.WARNING, "urllib3": logging.WARNING, "huey": logging.INFO}
+#: ``extra=`` fields a record may carry onto its line (the ``bling.http`` line's, and ids given by hand).
+_EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "request_id", "job_id")
 
 
-class Redactor:
-    """Replaces known secret values and credential shapes in text."""
-
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, *values: str | None) -> None:
-        with self._lock:
-            self._secrets.update(v for v in values if v and len(v) >= 6)
-
-    def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, "[redacted]")
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+def log_format(environ=None, stream=None) -> str:
+    """``json`` or ``console``: BLING_LOG_FORMAT, else console for a terminal and JSON for anything else."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("BLING_LOG_FORMAT", "").strip().lower()
+    if chosen and chosen not in FORMATS:
+        raise ConfigError(f"BLING_LOG_FORMAT={chosen!r}: expected one of {', '.join(FORMATS)}")
+    if chosen:
+        return chosen
+    stream = sys.stderr if stream is None else stream
+    return "console" if getattr(stream, "isatty", lambda: False)() else "json"
 
 
-redact = Redactor()
+def _record_level(_logger, _name, event_dict):
+    event_dict["level"] = event_dict["_record"].levelname
+    return event_dict
 
 
-def add_secrets_of(settings) -> None:
-    """Register the secret values of ``settings`` (called wherever services are built)."""
-    redact.add(*(getattr(settings, name, None) for name in SECRET_ATTRIBUTES))
+def _redact_values(_logger, _name, event_dict):
+    for key, value in event_dict.items():
+        if isinstance(value, str) and not key.startswith("_"):
+            event_dict[key] = redact(value)
+    return event_dict
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; ids from the context, secrets redacted."""
+def _exception_as_error(_logger, _name, event_dict):
+    if "exception" in event_dict:
+        event_dict["error"] = event_dict.pop("exception").strip()
+    return event_dict
 
-    def __init__(self, sandbox: bool = False):
-        super().__init__()
-        self.sandbox = sandbox
 
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                      "level": record.levelname, "logger": record.name, "message": redact(record.getMessage())}
-        rid, jid = getattr(record, "request_id", None) or request_id.get(), getattr(record, "job_id", None) or job_id.get()
-        if rid:
-            line["request_id"] = rid
-        if jid:
-            line["job_id"] = jid
-        if not rid and not jid:
-            line["process"] = f"{record.processName}:{record.process}"
-        for key in ("method", "path", "status", "duration_ms"):
-            if hasattr(record, key):
-                line[key] = getattr(record, key)
-        if record.exc_info:
-            line["error"] = redact("".join(traceback.format_exception(*record.exc_info)).strip())
-        if self.sandbox:
-            line["mode"] = "SANDBOX"
-        return json.dumps(line, ensure_ascii=False)
+def _fixed_fields_first(_logger, _name, event_dict):
+    """time, level, logger, message lead every JSON line, the rest follow as they came."""
+    first = {key: event_dict.pop(key) for key in ("time", "level", "logger", "message") if key in event_dict}
+    if isinstance(first.get("message"), str):
+        first["message"] = first["message"].rstrip()
+    return {**first, **event_dict}
+
+
+def _lowercase_level(_logger, _name, event_dict):
+    event_dict["level"] = event_dict["level"].lower()  # ConsoleRenderer's colours are keyed by lowercase names
+    return event_dict
+
+
+def formatter(sandbox: bool = False, fmt: str = "json", colors: bool = False) -> logging.Formatter:
+    """The one formatter of every handler: stdlib records through structlog's processors, then JSON or console."""
+    shared = [
+        structlog.contextvars.merge_contextvars,  # request_id / job_id bound by RequestLog and with_job_id
+        structlog.stdlib.ExtraAdder(allow=_EXTRA_FIELDS),
+        _record_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
+        structlog.processors.CallsiteParameterAdder([structlog.processors.CallsiteParameter.PROCESS]),
+        structlog.processors.EventRenamer("message"),
+    ]
+    if sandbox:
+        shared.append(lambda _l, _n, event_dict: {**event_dict, "mode": "SANDBOX"})
+    tail = [structlog.processors.format_exc_info, _redact_values]
+    if fmt == "console":
+        tail += [_lowercase_level, structlog.dev.ConsoleRenderer(colors=colors, event_key="message", timestamp_key="time")]
+    else:
+        tail += [_exception_as_error, _fixed_fields_first, structlog.processors.JSONRenderer(ensure_ascii=False)]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+    )
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -116,13 +121,12 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def configure(level: str = "INFO", stream=None, sandbox: bool = False, environ: dict | None = None) -> logging.Handler:
-    """Send every log line through one JSON handler on ``stream`` (stderr)."""
-    import os
-
+    """Send every log record, and Python's warnings, through one handler on ``stream`` (stderr)."""
     env = os.environ if environ is None else environ
-    redact.add(*(env.get(name) for name in SECRET_VARIABLES))
+    add_secrets_from_environment(env)
+    fmt = log_format(env, stream)
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
-    handler.setFormatter(JsonFormatter(sandbox=sandbox))
+    handler.setFormatter(formatter(sandbox, fmt, colors=fmt == "console" and handler.stream.isatty()))
     handler._bling = True  # type: ignore[attr-defined]
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -132,14 +136,35 @@ def configure(level: str = "INFO", stream=None, sandbox: bool = False, environ: 
     root.setLevel(level.upper())
     for name, floor in _NOISY.items():
         logging.getLogger(name).setLevel(max(floor, logging.getLogger(name).getEffectiveLevel()))
+    logging.captureWarnings(True)  # warnings.warn → the "py.warnings" logger, not a bare stderr line
     return handler
 
 
+def log_uncaught_exceptions() -> None:
+    """An exception nobody caught (main thread or another) becomes one log line, not a bare traceback."""
+    log = logging.getLogger("bling")
+
+    def on_exception(kind, value, tb):
+        if issubclass(kind, KeyboardInterrupt):
+            return sys.__excepthook__(kind, value, tb)
+        log.critical("uncaught %s: %s", kind.__name__, value, exc_info=(kind, value, tb))
+
+    def on_thread_exception(args):
+        if args.exc_type is SystemExit:
+            return
+        log.critical("uncaught %s in thread %s: %s", args.exc_type.__name__, getattr(args.thread, "name", "?"),
+                     args.exc_value, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    sys.excepthook = on_exception
+    threading.excepthook = on_thread_exception
+
+
 def gunicorn_logconfig(level: str = "INFO", sandbox: bool = False) -> dict:
-    """gunicorn's own logs (start, worker boot) as JSON lines too."""
+    """gunicorn's own logs (start, worker boot) through the same formatter."""
     return {"version": 1, "disable_existing_loggers": False,
-            "formatters": {"json": {"()": JsonFormatter, "sandbox": sandbox}},
-            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+            "formatters": {"bling": {"()": formatter, "sandbox": sandbox, "fmt": log_format(),
+                                     "colors": log_format() == "console" and sys.stderr.isatty()}},
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "bling", "stream": "ext://sys.stderr"}},
             "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
                         "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
             "root": {"handlers": ["stderr"], "level": level.upper()}}
@@ -150,11 +175,8 @@ def with_job_id(process):
 
     @functools.wraps(process)
     def wrapper(services, inbox_id, *args, **kwargs):
-        token = job_id.set(str(inbox_id))
-        try:
+        with structlog.contextvars.bound_contextvars(job_id=str(inbox_id)):
             return process(services, inbox_id, *args, **kwargs)
-        finally:
-            job_id.reset(token)
 
     return wrapper
 
@@ -169,7 +191,7 @@ class RequestLog:
         rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         req.context.request_id = rid
         req.context.started = time.monotonic()
-        req.context.token = request_id.set(rid)
+        req.context.tokens = structlog.contextvars.bind_contextvars(request_id=rid)
         resp.set_header("X-Request-Id", rid)
 
     def process_response(self, req, resp, resource, req_succeeded):
@@ -179,11 +201,11 @@ class RequestLog:
         status = resp.status_code
         polled = req.method == "GET" and req.path in POLLED_PATHS and status < 400
         self.log.log(logging.DEBUG if polled else logging.INFO, "%s %s %s", req.method, req.path, status,
-                      extra={"method": req.method, "path": req.path, "status": status,
-                             "duration_ms": round((time.monotonic() - started) * 1000, 1)})
-        token = getattr(req.context, "token", None)
-        if token is not None:
+                     extra={"method": req.method, "path": req.path, "status": status,
+                            "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+        tokens = getattr(req.context, "tokens", None)
+        if tokens is not None:
             try:
-                request_id.reset(token)
+                structlog.contextvars.reset_contextvars(**tokens)
             except ValueError:  # answered in another context (a streamed body): just clear it
-                request_id.set(None)
+                structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,57 @@
+"""Secrets never reach a log line: known secret values and credential shapes are replaced by ``[redacted]``.
+
+The values of the secret settings (and any registered later, e.g. the
+sandbox's generated ones) are replaced wherever they appear, and so are
+bearer/basic credentials, password/secret/token fields and passwords in
+URLs, whatever logged them — in messages and tracebacks alike.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+#: Settings whose values are secret (environment names and Settings attributes).
+SECRET_VARIABLES = ("TWILIO_AUTH_TOKEN", "HELPSCOUT_API_CLIENT_SECRET", "HELPSCOUT_WEBHOOK_SECRET",
+                    "HELPSCOUT_APP_SECRET", "BLING_SECRET_KEY", "MOBILECOMMONS_PASSWORD")
+SECRET_ATTRIBUTES = ("twilio_auth_token", "helpscout_client_secret", "helpscout_webhook_secret",
+                     "helpscout_app_secret", "secret_key", "mobilecommons_password")
+#: Shapes of credentials, whatever their value: headers, JSON/form fields, URL passwords.
+_PATTERNS = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [redacted]"),
+    (re.compile(r'(?i)("?(?:client_secret|access_token|auth_token|password|secret)"?\s*[:=]\s*"?)[^"&\s,}]+'), r"\1[redacted]"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@/\s]+@"), r"\1[redacted]@"),
+)
+
+
+class Redactor:
+    """Replaces known secret values and credential shapes in text."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, *values: str | None) -> None:
+        with self._lock:
+            self._secrets.update(v for v in values if v and len(v) >= 6)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, "[redacted]")
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+redact = Redactor()
+
+
+def add_secrets_of(settings) -> None:
+    """Register the secret values of ``settings`` (called wherever services are built)."""
+    redact.add(*(getattr(settings, name, None) for name in SECRET_ATTRIBUTES))
+
+
+def add_secrets_from_environment(environ) -> None:
+    """Register the secret settings' values as the environment holds them (before they are validated)."""
+    redact.add(*(environ.get(name) for name in SECRET_VARIABLES))
