@@ -136,8 +136,12 @@ def test_every_page_is_in_the_site_and_every_readme_link_exists():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     listed = set(re.findall(r"[\w-]+\.md", yaml.safe_dump(config["nav"])))
     assert listed == set(DOCS), f"pages not in mkdocs.yml's nav: {set(DOCS) - listed}; missing pages: {listed - set(DOCS)}"
-    for target in re.findall(r"\]\((docs/[^)#]+)", README):
+    for target, anchor in re.findall(r"\]\((docs/[^)#]+)(?:#([^)]+))?\)", README):
         assert (ROOT / target).exists(), target
+        if anchor:  # GitHub and MkDocs slug plain headings alike: keep README anchors to plain ones
+            headings = re.findall(r"^#+ (.+)$", (ROOT / target).read_text(), re.MULTILINE)
+            slugs = {re.sub(r"[^a-z0-9 _-]", "", heading.lower()).replace(" ", "-") for heading in headings}
+            assert anchor in slugs, f"README links to {target}#{anchor}, which has no such heading"
 
 
 def test_readme_commands_exist_and_ci_builds_the_docs():
