@@ -42,7 +42,7 @@ _PATTERNS = (
 #: Paths polled by monitors and the sandbox page: logged at DEBUG unless they fail.
 POLLED_PATHS = frozenset({"/healthz", "/metrics", "/sandbox/state"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_NOISY = {"twilio.http_client": logging.WARNING, "urllib3": logging.WARNING, "huey": logging.INFO}
+_NOISY = {"twilio.http_client": logging.WARNING, "urllib3": logging.WARNING}
 
 
 class Redactor:
@@ -143,20 +143,6 @@ def gunicorn_logconfig(level: str = "INFO", sandbox: bool = False) -> dict:
             "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
                         "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
             "root": {"handlers": ["stderr"], "level": level.upper()}}
-
-
-def with_job_id(process):
-    """Decorator for ``worker.process(services, inbox_id, …)``: every line it logs names the job."""
-
-    @functools.wraps(process)
-    def wrapper(services, inbox_id, *args, **kwargs):
-        token = job_id.set(str(inbox_id))
-        try:
-            return process(services, inbox_id, *args, **kwargs)
-        finally:
-            job_id.reset(token)
-
-    return wrapper
 
 
 class RequestLog:

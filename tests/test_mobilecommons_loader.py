@@ -45,7 +45,7 @@ def test_load_feeds_the_sms_chain_and_auto_replies_through_mobile_commons(servic
     assert dict(summary.unmapped) == {"999999": 1}
     (row,) = services.store.rows()
     assert row["key"] == KEY and row["route"] == "/bling/mobilecommons_messages"
-    assert services.waker.woken == [(row["id"], 0)]
+    assert (row["state"], row["lane"]) == ("pending", "helpscout")  # queued, in the SMS route's lane
     assert drain(services) == {"done": 1}
     assert vcr.all_played  # search, create in mailbox 206908, auto-reply via send_message
     assert services.store.conversation_for(MC_MAILBOX, SUPPORTER)["conversation_id"] == 7101
