@@ -21,6 +21,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from .group_commit import GroupCommit
+
 metadata = sa.MetaData()
 #: Advisory lock id guarding table creation on PostgreSQL ("blin" in ASCII).
 SCHEMA_LOCK_KEY = 0x626C696E
@@ -238,6 +240,7 @@ class Store:
         self.engine = make_engine(url)
         self.clock = clock
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._accepts = GroupCommit(self._write_accepts)
         with self.schema_lock():
             metadata.create_all(self.engine)
             self._migrate()
@@ -296,22 +299,46 @@ class Store:
         """Record an event once; return (inbox id, True if new).
 
         This one INSERT is the event's whole durable cost: the row is the
-        queue entry too. On PostgreSQL the same transaction notifies idle
-        workers (delivered at commit, never before the row is visible).
+        queue entry too. Events accepted at the same moment share one
+        transaction (bling/group_commit.py), and each caller returns only once
+        its row is committed. On PostgreSQL the transaction also notifies idle
+        workers (delivered at commit, never before the rows are visible).
         """
         now = self.clock()
         row = dict(key=key, route=route, supporter=supporter, payload=json.dumps(payload), lane=lane,
                    state="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+        return self._accepts.submit(row)
+
+    def _write_accepts(self, rows: list[dict]) -> list:
+        """Insert a batch of accepted events in one transaction; a failing batch is retried row by row,
+        so one bad event cannot refuse the others (its caller alone gets the error)."""
         try:
-            with self.engine.begin() as conn:
-                new_id = conn.execute(sa.insert(inbox).values(**row).returning(inbox.c.id)).scalar_one()
-                if self.is_postgres:
-                    conn.execute(sa.text("SELECT pg_notify(:channel, :lane)"), {"channel": NOTIFY_CHANNEL, "lane": lane})
-            return new_id, True
-        except IntegrityError:
-            with self._read() as conn:
-                existing = conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).scalar_one()
-            return existing, False
+            return self._insert_accepts(rows)
+        except Exception:
+            if len(rows) == 1:
+                raise
+        results: list = []
+        for row in rows:
+            try:
+                results.append(self._insert_accepts([row])[0])
+            except Exception as ex:
+                results.append(ex)
+        return results
+
+    def _insert_accepts(self, rows: list[dict]) -> list[tuple[int, bool]]:
+        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(inbox)
+        insert = insert.on_conflict_do_nothing(index_elements=["key"]).returning(inbox.c.id)
+        results = []
+        with self.engine.begin() as conn:
+            for row in rows:
+                new_id = conn.execute(insert, row).scalar()
+                if new_id is None:  # delivered before (or twice in this batch)
+                    results.append((conn.execute(sa.select(inbox.c.id).where(inbox.c.key == row["key"])).scalar_one(), False))
+                else:
+                    results.append((new_id, True))
+            if self.is_postgres and any(new for _, new in results):
+                conn.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        return results
 
     def claim(self, inbox_id: int, owner: str, lease_seconds: float) -> dict | None:
         """Lease this row for ``owner`` if it is claimable (see ``_claimable``), else None."""
