@@ -3,7 +3,7 @@
 Request path (ARCHITECTURE.md §3): read the raw body once (size-limited) →
 verify the sender before parsing anything → parse with the route's schema
 → find the mailbox → triage (cheap, no I/O) → accept durably under the
-idempotency key and wake a worker → answer at once. Only a failure to
+idempotency key (one INSERT: the inbox row is the queue) → answer at once. Only a failure to
 accept answers 5xx, so Twilio's fallback handler can tell the supporter.
 """
 
@@ -114,18 +114,14 @@ class Endpoint:
         schema, settings = self.chain.schema, self.services.settings
         key = schema.idempotency_key(event)
         try:
-            inbox_id, new = self.services.store.accept(key, self.route.path, schema.supporter_key(event, settings), event)
+            _inbox_id, new = self.services.store.accept(key, self.route.path, schema.supporter_key(event, settings), event,
+                                                        lane=self.route.lane)
         except Exception:
             log.exception("could not record %s event %s", self.route.path, key)
             raise falcon.HTTPServiceUnavailable(description="The event could not be recorded; retry.") from None
         if not new:
             log.info("duplicate delivery of %s ignored", key)
             self.services.metrics.incr(f"webhook:{self.route.path}:duplicate")
-            return
-        try:
-            self.services.waker.wake(inbox_id)
-        except Exception:  # recorded is enough: the sweeper wakes it later
-            log.exception("could not wake a worker for %s; the sweeper will", key)
 
     def _answer(self, resp, context: Context, result) -> None:
         respond = self.route.respond

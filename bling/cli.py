@@ -86,17 +86,19 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
 
 
 @main.command()
-@click.option("--threads", default=2, show_default=True, help="Jobs run at once.")
-def worker(threads: int) -> None:
-    """Run jobs: accepted events, retries, and the sweeper for lapsed leases."""
-    from .worker import sweep
+@click.option("--threads", default=2, show_default=True,
+              help="Jobs that spend Help Scout's budget run at once (the helpscout lane).")
+@click.option("--fast-threads", default=1, show_default=True,
+              help="Jobs that start without Help Scout (texting agents' replies) run at once (the fast lane).")
+@click.option("--poll", default=0.5, show_default=True, help="Seconds an idle worker waits before looking again "
+              "(PostgreSQL also wakes it at once with LISTEN/NOTIFY).")
+def worker(threads: int, fast_threads: int, poll: float) -> None:
+    """Run jobs: accepted events oldest first, retries, and events whose worker died."""
+    from .engine import Engine
 
     services = _services_or_exit()
-    woken = sweep(services)
-    log.info("bling worker: %s waiting event(s) woken", woken)
-    consumer = services.waker.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
-                                                  max_delay=1.0)  # poll at least every second when idle
-    consumer.run()
+    log.info("bling worker: %s event(s) waiting", len(services.store.due(10_000)))
+    Engine(services, threads=threads, fast_threads=fast_threads, poll=poll).run()
 
 
 def _route_chains():
@@ -217,7 +219,7 @@ def jobs() -> None:
 @click.option("--limit", default=50, show_default=True)
 def jobs_list(state, limit) -> None:
     """List events, newest first."""
-    services = _services_or_exit(waker=_NoWaker())
+    services = _services_or_exit()
     for row in services.store.rows(state, limit):
         when = datetime.fromtimestamp(row["created_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         error = f"  {row['last_error'][:80]}" if row["last_error"] and row["state"] != "done" else ""
@@ -228,7 +230,7 @@ def jobs_list(state, limit) -> None:
 @click.argument("inbox_id", type=int)
 def jobs_show(inbox_id) -> None:
     """Show one event: payload, state, error and the effects it had."""
-    services = _services_or_exit(waker=_NoWaker())
+    services = _services_or_exit()
     row = services.store.get(inbox_id)
     if row is None:
         raise click.ClickException(f"no job {inbox_id}")
@@ -245,17 +247,9 @@ def jobs_replay(inbox_ids) -> None:
     services = _services_or_exit()
     for inbox_id in inbox_ids:
         if services.store.replay(inbox_id):
-            services.waker.wake(inbox_id)
             click.echo(f"{inbox_id}: queued again")
         else:
             click.echo(f"{inbox_id}: not a dead letter", err=True)
-
-
-class _NoWaker:
-    """For commands that never enqueue."""
-
-    def wake(self, inbox_id, delay=0):
-        raise RuntimeError("this command does not run jobs")
 
 
 from . import cli_provision  # noqa: E402,F401  (bling provision)

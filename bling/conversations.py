@@ -58,7 +58,9 @@ def post_from_supporter(context, phone: str, text: str, subject: str, thread_typ
     ``customer`` (texts) or ``phone`` (calls, voicemails); ``attachments``
     are Help Scout attachment objects (``fileName``, ``mimeType``, ``data``).
     A customer matched by phone (``context.state['customer']``, plugin
-    ``customer_match``) is posted as by id instead of the blackhole e-mail.
+    ``customer_match``) is posted as by id instead of the blackhole e-mail;
+    ``context.state['new_to_helpscout']`` (the same plugin found no customer
+    at all for the phone) skips the conversation search: there is none.
     """
     matched = context.state.get("customer") or {}
     email = matched.get("email") if matched.get("id") else blackhole_email(phone, context.settings.blackhole_domain)
@@ -113,7 +115,10 @@ def _resume(context, post: Post, known) -> int | None:
 
 def _search_then_post(context, post: Post, had_map: bool) -> int:
     cap = context.mailbox_options.thread_cap
-    found = context.helpscout.find_conversations(context.mailbox.mailbox_id, post.email) if post.email else []
+    if context.state.get("new_to_helpscout") and not had_map:
+        found = []  # customer_match's search saw no customer for this phone: no conversation to find
+    else:
+        found = context.helpscout.find_conversations(context.mailbox.mailbox_id, post.email) if post.email else []
     if post.customer_id:  # a matched customer may also have e-mail conversations: never text into those
         found = [c for c in found if c.get("type") == "phone"]
     context.state.setdefault("first_contact", not found and not had_map)

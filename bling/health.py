@@ -1,8 +1,8 @@
 """What /healthz reports, and the API-call bookkeeping behind its "last success" times.
 
-Healthy means: the store answers, the queue (huey's storage) answers, and
-the workers are alive — an event due for longer than ``BLING_HEALTH_MAX_WAIT``
-seconds (default 600) while no worker's sweeper (every minute) has run for
+Healthy means: the store answers (it is the queue too), and the workers
+are alive — an event due for longer than ``BLING_HEALTH_MAX_WAIT`` seconds
+(default 600) while no worker has recorded its heartbeat (every 30 s) for
 as long is a dead worker; a backlog with live workers is only a warning.
 Anything else is 503,
 so a load balancer or uptime check notices. Dead letters and a failing
@@ -76,12 +76,12 @@ def health_report(services) -> tuple[int, dict]:
         report["last_success"] = {s: _iso(facts["api"].get(s, {}).get("last_ok_at")) for s in SERVICES}
         report["last_failure"] = {s: _failure(facts["api"].get(s, {})) for s in SERVICES}
         max_wait = float(os.environ.get("BLING_HEALTH_MAX_WAIT", "") or DEFAULT_MAX_WAIT)
-        swept = facts["api"].get("worker", {}).get("last_ok_at")
-        report["worker_last_seen"] = _iso(swept)
+        seen = facts["api"].get("worker", {}).get("last_ok_at")
+        report["worker_last_seen"] = _iso(seen)
         overdue = facts["oldest_due_seconds"] is not None and facts["oldest_due_seconds"] > max_wait
-        if overdue and swept is not None and services.store.clock() - swept > max_wait:
-            problems.append(f"an event has waited {facts['oldest_due_seconds']:.0f}s and no worker has swept for "
-                            f"{services.store.clock() - swept:.0f}s (over {max_wait:.0f}s): is `bling worker` running?")
+        if overdue and seen is not None and services.store.clock() - seen > max_wait:
+            problems.append(f"an event has waited {facts['oldest_due_seconds']:.0f}s and no worker has been seen for "
+                            f"{services.store.clock() - seen:.0f}s (over {max_wait:.0f}s): is `bling worker` running?")
         elif overdue:
             warnings.append(f"an event has waited {facts['oldest_due_seconds']:.0f}s for a worker")
         if facts["dead_letters"]:
@@ -93,24 +93,11 @@ def health_report(services) -> tuple[int, dict]:
     except Exception as ex:
         report["store"] = f"unreachable: {type(ex).__name__}"
         problems.append("the store is unreachable")
-    report["queue"] = _queue_state(services)
-    if report["queue"] != "ok":
-        problems.append("the queue is unreachable")
+    report["queue"] = report["store"]  # the inbox is the queue
     report["counters"] = services.metrics.snapshot()
     report["status"] = "unhealthy" if problems else "ok"
     report["problems"], report["warnings"] = problems, warnings
     return (503 if problems else 200), report
-
-
-def _queue_state(services) -> str:
-    huey = getattr(services.waker, "huey", None)
-    if huey is None:  # tests and one-shot commands wake nothing
-        return "ok"
-    try:
-        huey.pending_count()
-        return "ok"
-    except Exception as ex:
-        return f"unreachable: {type(ex).__name__}"
 
 
 def _iso(moment: float | None) -> str | None:
@@ -128,11 +115,8 @@ def _failure(seen: dict) -> dict | None:
 
 
 def record_worker_heartbeat(store) -> None:
-    """A worker is alive (its sweeper ran): /healthz tells a dead worker from a busy one by this."""
-    now = store.clock()
-    with store.engine.begin() as conn:
-        if not conn.execute(sa.update(api_health).where(api_health.c.service == "worker").values(last_ok_at=now)).rowcount:
-            conn.execute(sa.insert(api_health).values(service="worker", last_ok_at=now))
+    """A worker is alive: /healthz tells a dead worker from a busy one by this (bling/engine.py, every 30 s)."""
+    store.upsert(api_health, {"service": "worker"}, {"last_ok_at": store.clock()})
 
 
 class ApiRecorder:
@@ -159,9 +143,7 @@ class ApiRecorder:
 
     def _write(self, service: str, now: float, ok: bool, what: str) -> None:
         values = {"last_ok_at": now} if ok else {"last_failure_at": now, "last_failure": what[:200]}
-        with self.store.engine.begin() as conn:
-            if not conn.execute(sa.update(api_health).where(api_health.c.service == service).values(**values)).rowcount:
-                conn.execute(sa.insert(api_health).values(service=service, **values))
+        self.store.upsert(api_health, {"service": service}, values)
 
 
 class InstrumentedSession(requests.Session):

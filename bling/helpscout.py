@@ -1,7 +1,7 @@
 """Help Scout Mailbox API 2.0 client.
 
 Built on ``requests``. Help Scout publishes no Python SDK. Bling is
-synchronous (Falcon WSGI and huey workers). ``requests`` is already
+synchronous (Falcon WSGI and worker threads). ``requests`` is already
 installed through the Twilio SDK, and vcrpy replays it in the tests.
 
 All traffic goes through :meth:`HelpScoutClient.request`, which handles
@@ -485,14 +485,14 @@ class HelpScoutClient:
         """One customer profile, with ``_embedded`` emails and phones."""
         return self._get_json(f"/v2/customers/{int(customer_id)}")
 
-    def search_customers_by_phone(self, phones: list[str]) -> list[dict[str, Any]]:
-        """Customers with any of these phone numbers (v3 search; first page only).
+    def search_customers(self, query: str) -> list[dict[str, Any]]:
+        """Customers matching a v3 search ``query`` (first page only); see ``customer_query``.
 
-        ``GET /v3/customers/search?query=phone:"…" OR phone:"…"`` is Help
-        Scout's documented lookup by phone; v2's customer search has no phone
-        field. Needs the "contacts directory" permission (else 403).
+        ``GET /v3/customers/search`` looks up "a list of email addresses or
+        phone numbers in one request" (at most ``CUSTOMER_QUERY_MAX`` characters);
+        v2's customer search has no phone field. Needs the "contacts
+        directory" permission (else 403).
         """
-        query = " OR ".join(f'phone:"{_quote(phone)}"' for phone in phones)
         return _embedded(self._get_json("/v3/customers/search", {"query": query}), "customers")
 
     def tag_conversation(self, conversation_id: int, tags: Iterable[str]) -> list[str]:
@@ -642,6 +642,16 @@ def _conversation_id(location: str | None) -> int | None:
     """The conversation id in a Location such as https://api.helpscout.net/v2/conversations/42."""
     match = _CONVERSATION_IN_URL.search(location or "")
     return int(match.group(1)) if match else None
+
+
+#: Help Scout's limit on a v3 search query's length.
+CUSTOMER_QUERY_MAX = 500
+
+
+def customer_query(phones: list[str] = (), emails: list[str] = ()) -> str:
+    """``phone:"…" OR email:"…"`` terms for a v3 customer search."""
+    terms = [f'phone:"{_quote(phone)}"' for phone in phones] + [f'email:"{_quote(email)}"' for email in emails]
+    return " OR ".join(terms)
 
 
 def _quote(value: str) -> str:

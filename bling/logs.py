@@ -33,7 +33,7 @@ FORMATS = ("json", "console")
 #: Paths polled by monitors and the sandbox page: logged at DEBUG unless they fail.
 POLLED_PATHS = frozenset({"/healthz", "/metrics", "/sandbox/state"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_NOISY = {"twilio.http_client": logging.WARNING, "urllib3": logging.WARNING, "huey": logging.INFO}
+_NOISY = {"twilio.http_client": logging.WARNING, "urllib3": logging.WARNING}
 #: ``extra=`` fields a record may carry onto its line (the ``bling.http`` line's, and ids given by hand).
 _EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "request_id", "job_id")
 
@@ -84,7 +84,7 @@ def _lowercase_level(_logger, _name, event_dict):
 def formatter(sandbox: bool = False, fmt: str = "json", colors: bool = False) -> logging.Formatter:
     """The one formatter of every handler: stdlib records through structlog's processors, then JSON or console."""
     shared = [
-        structlog.contextvars.merge_contextvars,  # request_id / job_id bound by RequestLog and with_job_id
+        structlog.contextvars.merge_contextvars,  # request_id / job_id bound by RequestLog and job_context
         structlog.stdlib.ExtraAdder(allow=_EXTRA_FIELDS),
         _record_level,
         structlog.stdlib.add_logger_name,
@@ -170,15 +170,9 @@ def gunicorn_logconfig(level: str = "INFO", sandbox: bool = False) -> dict:
             "root": {"handlers": ["stderr"], "level": level.upper()}}
 
 
-def with_job_id(process):
-    """Decorator for ``worker.process(services, inbox_id, …)``: every line it logs names the job."""
-
-    @functools.wraps(process)
-    def wrapper(services, inbox_id, *args, **kwargs):
-        with structlog.contextvars.bound_contextvars(job_id=str(inbox_id)):
-            return process(services, inbox_id, *args, **kwargs)
-
-    return wrapper
+def job_context(inbox_id: int):
+    """``with job_context(id):`` every line logged inside names the job (the inbox row a worker runs)."""
+    return structlog.contextvars.bound_contextvars(job_id=str(inbox_id))
 
 
 class RequestLog:

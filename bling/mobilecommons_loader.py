@@ -113,15 +113,12 @@ def ingest(services, messages: Iterable[ReceivedMessage], summary: LoadSummary, 
             summary.ignored += 1
             log.info("ignored Mobile Commons message %s: %s", key, reason)
             continue
-        inbox_id, new = store.accept(key, chain.route.path, chain.schema.supporter_key(event, settings), event)
+        _inbox_id, new = store.accept(key, chain.route.path, chain.schema.supporter_key(event, settings), event,
+                                      lane=chain.route.lane)
         if not new:
             summary.duplicates += 1
             continue
-        summary.loaded += 1
-        try:
-            services.waker.wake(inbox_id)
-        except Exception:  # recorded is enough: the sweeper wakes it later
-            log.exception("could not wake a worker for %s; the sweeper will", key)
+        summary.loaded += 1  # accepted is queued: a worker claims it
     return summary
 
 

@@ -42,11 +42,11 @@ def reconcile(services, since: datetime | None = None, now: datetime | None = No
                 continue
             if message["num_media"]:
                 event["media"] = services.twilio.list_media(message["sid"])
-            inbox_id, new = services.store.accept(key, chain.route.path, chain.schema.supporter_key(event, services.settings), event)
+            _inbox_id, new = services.store.accept(key, chain.route.path, chain.schema.supporter_key(event, services.settings),
+                                                   event, lane=chain.route.lane)
             if new:
                 counts["ingested"] += 1
                 log.warning("reconciled text %s from Twilio's records (the webhook never arrived)", key)
-                services.waker.wake(inbox_id)
             else:
                 counts["already"] += 1
     return counts

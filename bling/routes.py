@@ -2,7 +2,8 @@
 
 Each ``[[route]]`` names its ``path``, how its sender is verified
 (``verify``), the marshmallow ``schema`` of its payload, its ``chain`` of
-plugins (run in the listed order) and how it answers (``respond``). This
+plugins (run in the listed order), how it answers (``respond``) and which
+queue its jobs wait in (``lane``). This
 module only reads and checks the file; names are resolved against the
 loaded plugins by :mod:`bling.app`.
 """
@@ -26,6 +27,14 @@ RESPONSES = {
     "chain": "whatever the chain returns, rendered in the request (TwiML, HTML, JSON)",
 }
 
+#: Which queue a route's jobs wait in (bling/engine.py). Jobs are handed out
+#: oldest first within a lane; a ``fast`` job that turns out to need Help Scout
+#: budget moves to the ``helpscout`` lane and waits its turn there.
+LANES = {
+    "helpscout": "its work spends Help Scout's rate budget: handed out oldest first, when the budget has room",
+    "fast": "its work starts without Help Scout (e.g. texting an agent's reply): never waits behind the backlog",
+}
+
 
 @dataclass(frozen=True)
 class Route:
@@ -37,6 +46,7 @@ class Route:
     schema: str
     chain: tuple[str, ...]
     respond: str = "twiml"
+    lane: str = "helpscout"
     background: tuple[str, ...] = ()
     methods: tuple[str, ...] = ("POST",)
     description: str = ""
@@ -63,6 +73,7 @@ class _RouteSchema(Schema):
     schema = fields.String(required=True)
     chain = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     respond = fields.String(load_default="twiml", validate=validate.OneOf(sorted(RESPONSES)))
+    lane = fields.String(load_default="helpscout", validate=validate.OneOf(sorted(LANES)))
     background = fields.List(fields.String(), load_default=list)
     methods = fields.List(fields.String(validate=validate.OneOf(["GET", "POST"])), load_default=["POST"])
     description = fields.String(load_default="")
@@ -114,6 +125,7 @@ def load_routes(path: str) -> list[Route]:
                 schema=data["schema"],
                 chain=tuple(data["chain"]),
                 respond=data["respond"],
+                lane=data["lane"],
                 background=tuple(data["background"]),
                 methods=tuple(data["methods"]),
                 description=data["description"],

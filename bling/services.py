@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import pacing
 from .chains import Chain, compile_chains
 from .helpscout import HelpScoutClient, HelpScoutRateLimited
-from .metrics import Metrics
+from .metrics import Metrics, record_rate_limit_wait
 from .plugin_loader import PluginInfo, load_plugins
 from .routes import load_routes
 from .store import Store
@@ -41,12 +42,14 @@ class StoreBudget:
         self.store, self.service = store, service
 
     def acquire(self, cost: int) -> None:
-        wait = self.store.take_budget(self.service, cost, HELPSCOUT_BUDGET_SHARE, HELPSCOUT_DEFAULT_LIMIT)
-        if wait > 0:
-            from .metrics import record_rate_limit_wait
-
+        """Take ``cost`` units; a worker's paced job waits for them, anything else is told when to retry."""
+        while True:
+            wait = self.store.take_budget(self.service, cost, HELPSCOUT_BUDGET_SHARE, HELPSCOUT_DEFAULT_LIMIT)
+            if wait <= 0:
+                return
             record_rate_limit_wait(self.service, wait)
-            raise HelpScoutRateLimited(wait, f"Bling's Help Scout budget is spent; next slot in {wait:.1f}s")
+            if not pacing.wait(wait):
+                raise HelpScoutRateLimited(wait, f"Bling's Help Scout budget is spent; next slot in {wait:.1f}s")
 
     def observe(self, limit, remaining, retry_after) -> None:
         self.store.observe_budget(self.service, limit, remaining, retry_after, HELPSCOUT_DEFAULT_LIMIT)
@@ -63,7 +66,6 @@ class Services:
     plugin_manager: object
     plugins: dict[str, PluginInfo]
     chains: list[Chain]
-    waker: object
     metrics: Metrics = field(default_factory=Metrics)
 
     @property
@@ -71,7 +73,7 @@ class Services:
         return {chain.route.path: chain for chain in self.chains}
 
 
-def build_services(settings, *, store=None, helpscout=None, twilio=None, waker=None,
+def build_services(settings, *, store=None, helpscout=None, twilio=None,
                    entry_points: bool = True) -> Services:
     """Wire everything from settings; fakes may be passed in (tests, sandbox)."""
     pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
@@ -90,11 +92,4 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None, waker=N
     if twilio is None:
         twilio = TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token,
                                base_url=settings.twilio_api_url, http_client=InstrumentedTwilioHttpClient(recorder))
-    if waker is None:
-        from .queue import HueyWaker, make_huey
-
-        waker = HueyWaker(make_huey(settings.store_url, store))
-    services = Services(settings, store, helpscout, twilio, pm, infos, chains, waker)
-    if hasattr(waker, "services"):
-        waker.services = services
-    return services
+    return Services(settings, store, helpscout, twilio, pm, infos, chains)

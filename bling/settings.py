@@ -54,7 +54,7 @@ OPTIONAL = {
     "BLING_SANDBOX": ("", "run against built-in fake Twilio and Help Scout (set by `bling serve --sandbox`)"),
     "BLING_SMS_FALLBACK_URL": ("", "the numbers' SMS fallback URL for `bling provision` (default: Bling's own)"),
     "BLING_VOICE_FALLBACK_URL": ("", "the numbers' voice fallback URL for `bling provision`"),
-    "BLING_HEALTH_MAX_WAIT": ("600", "seconds due work may wait with no worker sweeping before /healthz is 503"),
+    "BLING_HEALTH_MAX_WAIT": ("600", "seconds due work may wait with no worker heartbeat before /healthz is 503"),
 }
 
 

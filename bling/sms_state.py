@@ -135,17 +135,16 @@ def opted_out_list(store, limit: int = 500) -> list[dict]:
 
 
 def cached_match(store, phone: str) -> dict | None:
-    """The cached match for ``phone``: ``customer_id`` None means 'searched, none found'."""
+    """The cached match for ``phone``: ``customer_id`` None means 'searched, none found';
+    ``nobody`` true means the search saw no customer at all, not even its blackhole one."""
     with store._read() as conn:
         row = conn.execute(sa.select(customer_matches).where(customer_matches.c.phone == phone)).mappings().first()
     return dict(row) if row else None
 
 
-def cache_match(store, phone: str, customer_id: int | None, email: str | None) -> None:
-    values = dict(phone=phone, customer_id=customer_id, email=email, checked_at=store.clock())
-    with store.engine.begin() as conn:
-        conn.execute(_upsert(store, customer_matches, ["phone"], values,
-                             dict(customer_id=customer_id, email=email, checked_at=values["checked_at"])))
+def cache_match(store, phone: str, customer_id: int | None, email: str | None, nobody: bool = False) -> None:
+    store.upsert(customer_matches, {"phone": phone},
+                 dict(customer_id=customer_id, email=email, checked_at=store.clock(), nobody=nobody))
 
 
 def forget_match(store, phone: str) -> None:

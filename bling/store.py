@@ -2,7 +2,11 @@
 
 One module speaks SQLite (the default, a file beside Bling) and PostgreSQL
 (several machines) through SQLAlchemy Core. The inbox row is the truth
-about an event; queues only wake workers.
+about an event and the inbox is the queue itself (the pattern of Oban,
+good_job and Procrastinate): accepting an event is one INSERT, a worker
+claims the oldest due row of its lane (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, the database lock on SQLite), and a lapsed lease makes a row
+claimable again, so ``kill -9`` loses nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from .group_commit import GroupCommit
+
 metadata = sa.MetaData()
 #: Advisory lock id guarding table creation on PostgreSQL ("blin" in ASCII).
 SCHEMA_LOCK_KEY = 0x626C696E
+#: PostgreSQL channel on which an accepted event wakes idle workers (LISTEN/NOTIFY).
+NOTIFY_CHANNEL = "bling_inbox"
 
 inbox = sa.Table(
     "bling_inbox",
@@ -30,6 +38,8 @@ inbox = sa.Table(
     sa.Column("supporter", sa.String(200), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("state", sa.String(16), nullable=False, default="pending"),
+    # routes.toml's lane: "helpscout" (paced by the budget, oldest first) or "fast"
+    sa.Column("lane", sa.String(16), nullable=False, default="helpscout", server_default="helpscout"),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("next_attempt_at", sa.Float, nullable=False),
     sa.Column("lease_until", sa.Float, nullable=True),
@@ -39,6 +49,7 @@ inbox = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Index("ix_bling_inbox_due", "state", "next_attempt_at"),
+    sa.Index("ix_bling_inbox_lane", "state", "lane", "id"),  # claim: the oldest pending row of a lane
     sa.Index("ix_bling_inbox_supporter", "supporter", "state"),
 )
 
@@ -90,6 +101,15 @@ api_health = sa.Table(
     sa.Column("last_failure", sa.String(200), nullable=True),
 )
 
+#: When each periodic task (reconcile, loaders, heartbeat) is next due: one process runs it.
+periodic_runs = sa.Table(
+    "bling_periodic",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("next_run_at", sa.Float, nullable=False),
+    sa.Column("last_run_at", sa.Float, nullable=True),
+)
+
 #: How far a loader got (e.g. Mobile Commons' received messages), so a re-run starts there.
 cursors = sa.Table(
     "bling_cursors",
@@ -129,7 +149,8 @@ opt_outs = sa.Table(
     sa.Column("changed_at", sa.Float, nullable=False),
 )
 
-#: Phone → the Help Scout customer it matched (customer_id NULL: no match).
+#: Phone → the Help Scout customer it matched (customer_id NULL: no match); ``nobody``:
+#: the search found no customer at all, not even the phone's blackhole one (as of checked_at).
 customer_matches = sa.Table(
     "bling_customer_matches",
     metadata,
@@ -137,6 +158,7 @@ customer_matches = sa.Table(
     sa.Column("customer_id", sa.BigInteger, nullable=True),
     sa.Column("email", sa.String(320), nullable=True),
     sa.Column("checked_at", sa.Float, nullable=False),
+    sa.Column("nobody", sa.Boolean, nullable=True),
 )
 
 #: The local day each supporter last got a mailbox's after-hours reply.
@@ -218,8 +240,30 @@ class Store:
         self.engine = make_engine(url)
         self.clock = clock
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._accepts = GroupCommit(self._write_accepts)
         with self.schema_lock():
             metadata.create_all(self.engine)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older store up to date: add the columns and indexes added since it was created.
+
+        New columns are nullable or carry a server default (e.g. the inbox's
+        ``lane``, added when the inbox became the queue), so adding them is safe.
+        """
+        with self.engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            for table in metadata.sorted_tables:
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in present:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        default = f" NOT NULL DEFAULT '{column.server_default.arg}'" if column.server_default else ""
+                        conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
+                indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in indexes:
+                        index.create(conn, checkfirst=True)
 
     @contextlib.contextmanager
     def schema_lock(self):
@@ -250,55 +294,108 @@ class Store:
 
     # -- inbox ---------------------------------------------------------
 
-    def accept(self, key: str, route: str, supporter: str, payload: dict) -> tuple[int, bool]:
-        """Record an event once; return (inbox id, True if new)."""
+    def accept(self, key: str, route: str, supporter: str, payload: dict,
+               lane: str = "helpscout") -> tuple[int, bool]:
+        """Record an event once; return (inbox id, True if new).
+
+        This one INSERT is the event's whole durable cost: the row is the
+        queue entry too. Events accepted at the same moment share one
+        transaction (bling/group_commit.py), and each caller returns only once
+        its row is committed. On PostgreSQL the transaction also notifies idle
+        workers (delivered at commit, never before the rows are visible).
+        """
         now = self.clock()
-        row = dict(key=key, route=route, supporter=supporter, payload=json.dumps(payload),
+        row = dict(key=key, route=route, supporter=supporter, payload=json.dumps(payload), lane=lane,
                    state="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+        return self._accepts.submit(row)
+
+    def _write_accepts(self, rows: list[dict]) -> list:
+        """Insert a batch of accepted events in one transaction; a failing batch is retried row by row,
+        so one bad event cannot refuse the others (its caller alone gets the error)."""
         try:
-            with self.engine.begin() as conn:
-                new_id = conn.execute(sa.insert(inbox).values(**row).returning(inbox.c.id)).scalar_one()
-            return new_id, True
-        except IntegrityError:
-            with self._read() as conn:
-                existing = conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).scalar_one()
-            return existing, False
+            return self._insert_accepts(rows)
+        except Exception:
+            if len(rows) == 1:
+                raise
+        results: list = []
+        for row in rows:
+            try:
+                results.append(self._insert_accepts([row])[0])
+            except Exception as ex:
+                results.append(ex)
+        return results
+
+    def _insert_accepts(self, rows: list[dict]) -> list[tuple[int, bool]]:
+        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(inbox)
+        insert = insert.on_conflict_do_nothing(index_elements=["key"]).returning(inbox.c.id)
+        results = []
+        with self.engine.begin() as conn:
+            for row in rows:
+                new_id = conn.execute(insert, row).scalar()
+                if new_id is None:  # delivered before (or twice in this batch)
+                    results.append((conn.execute(sa.select(inbox.c.id).where(inbox.c.key == row["key"])).scalar_one(), False))
+                else:
+                    results.append((new_id, True))
+            if self.is_postgres and any(new for _, new in results):
+                conn.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        return results
 
     def claim(self, inbox_id: int, owner: str, lease_seconds: float) -> dict | None:
-        """Lease a due row for ``owner``; None if not due, leased or queued behind
-        an older event of the same supporter (one job per supporter at a time)."""
+        """Lease this row for ``owner`` if it is claimable (see ``_claimable``), else None."""
         now = self.clock()
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
-            if row is None or row["state"] != "pending" or row["next_attempt_at"] > now:
-                return None
-            if self.is_postgres:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": row["supporter"]})
-            older = inbox.alias("older")
-            blocker = conn.execute(
-                sa.select(older.c.id).where(
-                    older.c.supporter == row["supporter"],
-                    older.c.id != inbox_id,
-                    older.c.state == "pending",
-                    sa.or_(older.c.id < inbox_id, older.c.lease_until > now),
-                ).limit(1)
-            ).first()
-            if blocker is not None:
-                return None
-            taken = conn.execute(
-                sa.update(inbox)
-                .where(inbox.c.id == inbox_id, inbox.c.state == "pending",
-                       sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
-                .values(lease_until=now + lease_seconds, lease_owner=owner,
-                        attempts=inbox.c.attempts + 1, updated_at=now)
-            ).rowcount
-            if not taken:
-                return None
-            claimed = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().one()
-        result = dict(claimed)
-        result["payload"] = json.loads(result["payload"])
-        result["result"] = json.loads(result["result"]) if result["result"] else {}
-        return result
+            return self._lease(conn, self._claimable(now).where(inbox.c.id == inbox_id), owner, lease_seconds, now)
+
+    def claim_next(self, lane: str, owner: str, lease_seconds: float) -> dict | None:
+        """Lease the oldest claimable row of ``lane`` for ``owner``; None when there is none.
+
+        Oldest means accepted first (the row id): a broadcast's replies reach
+        Help Scout in the order supporters sent them. On PostgreSQL rows other
+        workers are claiming right now are skipped, not waited for.
+        """
+        now = self.clock()
+        with self.engine.begin() as conn:
+            return self._lease(conn, self._claimable(now).where(inbox.c.lane == lane), owner, lease_seconds, now)
+
+    def _claimable(self, now: float):
+        """Pending, due, not leased, and first in its supporter's line.
+
+        One job per supporter at a time, oldest first: a row waits while an
+        older row of the same supporter is pending (even deferred) or while
+        another row of theirs is leased, so two texts sent together make one
+        conversation, in order.
+        """
+        other = inbox.alias("other")
+        blocked = sa.exists().where(
+            other.c.supporter == inbox.c.supporter, other.c.state == "pending", other.c.id != inbox.c.id,
+            sa.or_(other.c.id < inbox.c.id, other.c.lease_until > now))
+        query = (sa.select(inbox.c.id)
+                 .where(inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
+                        sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now), ~blocked)
+                 .order_by(inbox.c.id).limit(1))
+        return query.with_for_update(skip_locked=True, of=inbox) if self.is_postgres else query
+
+    def _lease(self, conn, query, owner: str, lease_seconds: float, now: float) -> dict | None:
+        inbox_id = conn.execute(query).scalar()
+        if inbox_id is None:
+            return None
+        conn.execute(sa.update(inbox).where(inbox.c.id == inbox_id)
+                     .values(lease_until=now + lease_seconds, lease_owner=owner,
+                             attempts=inbox.c.attempts + 1, updated_at=now))
+        claimed = dict(conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().one())
+        claimed["payload"] = json.loads(claimed["payload"])
+        claimed["result"] = json.loads(claimed["result"]) if claimed["result"] else {}
+        return claimed
+
+    def renew(self, owner: str, inbox_ids: Iterable[int], lease_seconds: float) -> None:
+        """Extend ``owner``'s leases on rows it is still working on (a live worker keeps its jobs)."""
+        ids = list(inbox_ids)
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(inbox).where(inbox.c.id.in_(ids), inbox.c.lease_owner == owner,
+                                                inbox.c.state == "pending")
+                         .values(lease_until=self.clock() + lease_seconds))
 
     def due(self, limit: int = 100) -> list[int]:
         """Ids of pending rows whose time has come and whose lease (if any) lapsed."""
@@ -317,16 +414,19 @@ class Store:
         self._update(inbox_id, owner, state="done", result=json.dumps(result), lease_until=None, last_error=None)
 
     def retry(self, inbox_id: int, owner: str, error: str, delay: float, result: dict,
-              count_attempt: bool = True) -> None:
+              count_attempt: bool = True, lane: str | None = None) -> None:
         """Put the row back for another attempt after ``delay`` seconds.
 
         ``count_attempt=False`` hands back the attempt the claim counted: a
-        job paced by a rate limit did not fail, it waited its turn.
+        job paced by a rate limit did not fail, it waited its turn. ``lane``
+        moves the row to another lane (a fast job that needs the budget).
         """
         values: dict[str, Any] = dict(next_attempt_at=self.clock() + delay, lease_until=None,
                                       last_error=error, result=json.dumps(result))
         if not count_attempt:
             values["attempts"] = inbox.c.attempts - 1
+        if lane is not None:
+            values["lane"] = lane
         self._update(inbox_id, owner, **values)
 
     def bury(self, inbox_id: int, owner: str | None, error: str, result: dict) -> None:
@@ -350,13 +450,18 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(sa.update(inbox).where(*where).values(**values))
 
-    def next_pending_of(self, supporter: str, after: int) -> int | None:
-        """The oldest pending event of ``supporter`` newer than ``after``, if any."""
+    def upcoming(self, lane: str, limit: int) -> list[dict]:
+        """The next pending rows of ``lane`` in the order they will be handed out (id, supporter, route, payload).
+
+        Lets a plugin batch a look-up for the supporters behind the current
+        one (one Help Scout search for several never-seen phones).
+        """
         with self._read() as conn:
-            return conn.execute(
-                sa.select(inbox.c.id).where(inbox.c.supporter == supporter, inbox.c.state == "pending",
-                                            inbox.c.id > after).order_by(inbox.c.id).limit(1)
-            ).scalar()
+            rows = conn.execute(
+                sa.select(inbox.c.id, inbox.c.supporter, inbox.c.route, inbox.c.payload)
+                .where(inbox.c.state == "pending", inbox.c.lane == lane).order_by(inbox.c.id).limit(limit)
+            ).mappings().all()
+        return [dict(row, payload=json.loads(row["payload"])) for row in rows]
 
     def has_key(self, key: str) -> bool:
         with self._read() as conn:
@@ -440,6 +545,11 @@ class Store:
 
     # -- supporter → conversation map ------------------------------------
 
+    def is_mapped(self, phone: str) -> bool:
+        """Does Bling thread this phone in any mailbox?"""
+        with self._read() as conn:
+            return conn.execute(sa.select(conversations.c.phone).where(conversations.c.phone == phone).limit(1)).first() is not None
+
     def conversation_for(self, mailbox_id: int, phone: str) -> dict | None:
         with self._read() as conn:
             row = conn.execute(sa.select(conversations).where(
@@ -447,11 +557,14 @@ class Store:
         return dict(row) if row else None
 
     def remember_conversation(self, mailbox_id: int, phone: str, conversation_id: int, thread_count: int) -> None:
-        values = dict(conversation_id=conversation_id, thread_count=thread_count, updated_at=self.clock())
-        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(conversations).values(
-            mailbox_id=mailbox_id, phone=phone, **values)
+        self.upsert(conversations, dict(mailbox_id=mailbox_id, phone=phone),
+                    dict(conversation_id=conversation_id, thread_count=thread_count, updated_at=self.clock()))
+
+    def upsert(self, table: sa.Table, key: dict, values: dict) -> None:
+        """Insert the row ``key`` or update its ``values``, atomically even when processes race."""
+        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(table).values(**key, **values)
         with self.engine.begin() as conn:
-            conn.execute(insert.on_conflict_do_update(index_elements=["mailbox_id", "phone"], set_=values))
+            conn.execute(insert.on_conflict_do_update(index_elements=list(key), set_=values))
 
     def forget_conversation(self, mailbox_id: int, phone: str) -> None:
         with self.engine.begin() as conn:
@@ -534,6 +647,35 @@ class Store:
                 return dict(conn.execute(query).mappings().one())
             return fresh
         return dict(row)
+
+    # -- periodic tasks ----------------------------------------------------
+
+    def take_periodic(self, name: str, every: float) -> bool:
+        """True for exactly one caller once ``name`` is due; it is then due again ``every`` seconds later.
+
+        Every worker process asks; the compare-and-set makes one of them run
+        the task, so several workers never reconcile or load twice.
+        """
+        now = self.clock()
+        with self.engine.begin() as conn:
+            taken = conn.execute(sa.update(periodic_runs)
+                                 .where(periodic_runs.c.name == name, periodic_runs.c.next_run_at <= now)
+                                 .values(next_run_at=now + every, last_run_at=now)).rowcount
+            if taken:
+                return True
+            if conn.execute(sa.select(periodic_runs.c.name).where(periodic_runs.c.name == name)).first():
+                return False
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.insert(periodic_runs).values(name=name, next_run_at=now + every, last_run_at=now))
+            except IntegrityError:  # another process registered it first: it runs it
+                return False
+            return True
+
+    def last_periodic_run(self, name: str) -> float | None:
+        """When ``name`` last ran in any process (None: never)."""
+        with self._read() as conn:
+            return conn.execute(sa.select(periodic_runs.c.last_run_at).where(periodic_runs.c.name == name)).scalar()
 
     # -- loader cursors ----------------------------------------------------
 

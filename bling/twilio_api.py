@@ -15,6 +15,8 @@ The auth token is never logged or put into an error message.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 import threading
@@ -27,7 +29,6 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
-from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
 from .errors import AmbiguousOutcome, TransportError
@@ -183,14 +184,24 @@ class TwilioGateway:
         self.account_sid = account_sid
         self.base_url = base_url.rstrip("/")
         self._http = _ResponseTap(http_client or TwilioHttpClient(timeout=timeout))
-        self._client = Client(account_sid, auth_token, http_client=self._http)
-        if self.base_url != DEFAULT_BASE_URL:
-            self._client.api.base_url = self.base_url
-            # TWILIO_EDGE/TWILIO_REGION would rewrite the host we were given.
-            self._client.edge = self._client.region = None
-        self._messages = self._client.api.v2010.account.messages
         self._auth = (account_sid, auth_token)  # recordings are downloaded with them; never logged
         self._timeout = timeout
+
+    @functools.cached_property
+    def _client(self):
+        """The twilio library's client, built on first use: a web process that only
+        verifies webhooks never loads its ~100 modules (several MB per process)."""
+        
+        client = Client(*self._auth, http_client=self._http)
+        if self.base_url != DEFAULT_BASE_URL:
+            client.api.base_url = self.base_url
+            # TWILIO_EDGE/TWILIO_REGION would rewrite the host we were given.
+            client.edge = client.region = None
+        return client
+
+    @functools.cached_property
+    def _messages(self):
+        return self._client.api.v2010.account.messages
 
     def __repr__(self) -> str:
         return f"<TwilioGateway {self.account_sid} {self.base_url}>"

@@ -1,12 +1,13 @@
 """Run accepted events through their route's chain, with retries.
 
-The inbox row is the truth: a worker leases a row, runs the chain, and
+The inbox row is the truth and the queue: a worker leases a row (the
+oldest claimable one of its lane, or a given one), runs the chain, and
 marks it done, defers it (transient failure: backoff with jitter, or the
 provider's Retry-After) or buries it as a dead letter (permanent failure
 or attempts exhausted) after telling the chain's plugins via
 ``handle_failure``. A worker killed mid-job loses nothing: its lease
-lapses and the sweeper wakes the row again; effects already recorded are
-not repeated.
+lapses and any worker claims the row again; effects already recorded are
+not repeated. bling/engine.py runs these functions in threads.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import socket
 import threading
 import time
 
+from . import pacing
 from .context import Context
-from .logs import with_job_id
+from .logs import job_context
 from .errors import PermanentError
 
 log = logging.getLogger("bling.worker")
 
-LEASE_SECONDS = 120.0
+#: A claimed row is the worker's for this long; a live worker renews it (bling/engine.py).
+LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 10
 #: Errors meaning "wait your turn" (Help Scout 429 or Bling's own budget, Twilio 429).
 RATE_LIMIT_ERRORS = {"HelpScoutRateLimited"}
@@ -59,15 +62,44 @@ def is_permanent(ex: BaseException) -> bool:
     return isinstance(ex, PermanentError) or getattr(ex, "permanent", False) is True
 
 
-@with_job_id  # every log line of the job names it
 def process(services, inbox_id: int, owner: str | None = None) -> str:
-    """Run one inbox row if it is due; return done/retry/dead/skipped."""
+    """Run one inbox row if it is claimable now; return done/retry/dead/skipped."""
     owner = owner or worker_id()
-    started = time.monotonic()
-    store = services.store
-    row = store.claim(inbox_id, owner, LEASE_SECONDS)
+    row = services.store.claim(inbox_id, owner, LEASE_SECONDS)
+    return "skipped" if row is None else run_claimed(services, row, owner)
+
+
+def process_next(services, lane: str, owner: str | None = None, waiting=None, on_claim=None,
+                 lease: float = LEASE_SECONDS) -> str | None:
+    """Claim and run the oldest claimable row of ``lane``; None when none is.
+
+    ``waiting`` (a callable taking seconds, returning False to give up) lets
+    the job wait for Help Scout's budget in place instead of being put
+    back: the job keeps its turn, and no claim is spent only to wait again.
+    ``on_claim(owner, inbox_id)`` hears of the claim before the job runs
+    (the engine renews the leases of running jobs).
+    """
+    owner = owner or worker_id()
+    row = services.store.claim_next(lane, owner, lease)
     if row is None:
-        return "skipped"
+        return None
+    if on_claim is not None:
+        on_claim(owner, row["id"])
+    if waiting is None:
+        return run_claimed(services, row, owner)
+    with pacing.waiting_allowed(waiting):
+        return run_claimed(services, row, owner)
+
+
+def run_claimed(services, row: dict, owner: str) -> str:
+    """Run a row this worker leased; return done/retry/dead."""
+    with job_context(row["id"]):  # every log line of the job names it
+        return _run(services, row, owner)
+
+
+def _run(services, row: dict, owner: str) -> str:
+    started = time.monotonic()
+    store, inbox_id = services.store, row["id"]
     chain = services.chains_by_path.get(row["route"])
     if chain is None or chain.job_hooks is None:
         store.bury(inbox_id, owner, f"route {row['route']} has no job chain in routes.toml any more", row["result"])
@@ -86,31 +118,27 @@ def process(services, inbox_id: int, owner: str | None = None) -> str:
             log.warning("job %s (%s) failed for good: %s", inbox_id, row["key"], error)
             store.bury(inbox_id, owner, error, context.state)
             _tell_failure(chain, context, event, error)
-            _wake_next(services, row)
             services.metrics.incr("dead_letters", route=row["route"])
             services.metrics.job(row["route"], "dead", time.monotonic() - started)
             return "dead"
         paced = is_rate_limited(ex)
+        if paced and row.get("lane") == "fast":
+            # Its fast part is done (e.g. the SMS is sent); the rest waits its turn for the budget.
+            log.info("job %s (%s) now waits its turn for Help Scout: %s", inbox_id, row["key"], error)
+            store.retry(inbox_id, owner, error, 0, context.state, count_attempt=False, lane="helpscout")
+            services.metrics.job(row["route"], "retry", time.monotonic() - started)
+            return "retry"
         delay = getattr(ex, "retry_after", None) or backoff(row["attempts"])
         if paced:
             delay += random.uniform(0, PACING_JITTER_SECONDS)  # don't wake every paced job at once
         log.info("job %s (%s) will retry in %.1fs: %s", inbox_id, row["key"], delay, error)
         store.retry(inbox_id, owner, error, delay, context.state, count_attempt=not paced)
-        services.waker.wake(inbox_id, delay=delay)
         services.metrics.incr("retries", route=row["route"])
         services.metrics.job(row["route"], "retry", time.monotonic() - started)
         return "retry"
     store.finish(inbox_id, owner, context.state)
-    _wake_next(services, row)
     services.metrics.job(row["route"], "done", time.monotonic() - started, store.clock() - row["created_at"])
     return "done"
-
-
-def _wake_next(services, row: dict) -> None:
-    """Wake the supporter's next waiting event: it was refused while this one ran."""
-    next_id = services.store.next_pending_of(row["supporter"], after=row["id"])
-    if next_id is not None:
-        services.waker.wake(next_id)
 
 
 def _tell_failure(chain, context, event, error: str) -> None:
@@ -118,17 +146,6 @@ def _tell_failure(chain, context, event, error: str) -> None:
         chain.fail(context, event, error)
     except Exception:  # the job is already a dead letter; never loop on it
         log.exception("handle_failure for job %s raised", context.inbox_id)
-
-
-def sweep(services, limit: int = 500) -> int:
-    """Wake every due row (new, deferred, or whose worker died); return how many."""
-    ids = services.store.due(limit)
-    for inbox_id in ids:
-        services.waker.wake(inbox_id)
-    from .health import record_worker_heartbeat
-
-    record_worker_heartbeat(services.store)  # /healthz: a worker is alive
-    return len(ids)
 
 
 def drain(services, rounds: int = 50) -> dict[str, int]:

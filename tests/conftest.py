@@ -49,7 +49,6 @@ def vcr_config():
 import falcon.testing  # noqa: E402
 
 from bling.app import create_app  # noqa: E402
-from bling.queue import RecordingWaker  # noqa: E402
 from bling.services import build_services  # noqa: E402
 from bling.settings import load_settings  # noqa: E402
 
@@ -91,10 +90,10 @@ def clock():
 
 @pytest.fixture
 def services(settings, clock):
-    """Real clients (replayed by cassettes), a real store, a recording waker."""
+    """Real clients (replayed by cassettes), a real store (its inbox is the queue)."""
     from bling.store import Store
 
-    built = build_services(settings, store=Store(settings.store_url, clock=clock), waker=RecordingWaker(),
+    built = build_services(settings, store=Store(settings.store_url, clock=clock),
                            entry_points=False)
     yield built
     built.store.close()

@@ -24,7 +24,6 @@ from bling.chains import Chain
 from bling.hookspecs import hookimpl
 from bling.metrics import Metrics
 from bling.plugin_loader import chain_manager
-from bling.queue import RecordingWaker
 from bling.routes import Route
 
 PATH = "/bling/kill_test"
@@ -88,7 +87,7 @@ def make_services(store, plugin):
                   respond="no_content")
     chain = Chain(route, None, NoMailboxSchema(), chain_manager([("ledger", plugin)]))
     return SimpleNamespace(settings=SimpleNamespace(), store=store, chains_by_path={PATH: chain},
-                           waker=RecordingWaker(), metrics=Metrics(), plugin_manager=None)
+                           metrics=Metrics(), plugin_manager=None)
 
 
 def main(argv: list[str]) -> int:

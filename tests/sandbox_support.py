@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from bling.app import create_app
-from bling.queue import RecordingWaker
 from bling.sandbox.serve import provision_now
 from bling.services import build_services
 from bling.settings import load_settings
@@ -25,7 +24,7 @@ def running_sandbox(tmp_path, worker: bool = True):
     server = LiveServer()
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}", "BLING_PUBLIC_URL": server.url}
     settings = load_settings(env)
-    services = build_services(settings, waker=RecordingWaker(), entry_points=False)
+    services = build_services(settings, entry_points=False)
     server.set_app(create_app(services))
     stop = threading.Event()
 

@@ -135,14 +135,13 @@ def test_mobile_source_accepted_when_configured(tmp_path, env):
     import falcon.testing
 
     from bling.app import create_app
-    from bling.queue import RecordingWaker
     from bling.services import build_services
     from bling.settings import load_settings
 
     routes = open(load_settings(env).routes_path).read().replace('sources = ["web"]', 'sources = ["web", "mobile"]')
     (tmp_path / "routes.toml").write_text(routes)
     services = build_services(load_settings(dict(env, BLING_ROUTES=str(tmp_path / "routes.toml"))),
-                              waker=RecordingWaker(), entry_points=False)
+                              entry_points=False)
     client = falcon.testing.TestClient(create_app(services))
     payload = load_json("agent_reply_v2")
     newest(payload)["source"] = {"type": "mobile", "via": "user"}

@@ -145,11 +145,10 @@ def test_unset_secret_key_turns_call_back_off(store_url):
     import falcon.testing
 
     from bling.app import create_app
-    from bling.queue import RecordingWaker
     from bling.services import build_services
     from bling.settings import load_settings
 
-    services = build_services(load_settings(dialer_env(store_url, BLING_SECRET_KEY=None)), waker=RecordingWaker(),
+    services = build_services(load_settings(dialer_env(store_url, BLING_SECRET_KEY=None)),
                               entry_points=False)
     try:
         html = widget_html(ask(falcon.testing.TestClient(create_app(services)), app_payload()))

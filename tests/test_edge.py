@@ -27,13 +27,14 @@ def test_sms_accepted_answers_empty_twiml_as_xml(client, services):
     rows = inbox(services)
     assert [r["key"] for r in rows] == ["twilio:sms:SM11111111111111111111111111111111"]
     assert rows[0]["supporter"] == "+16175550100|+16175550123"
-    assert services.waker.woken == [(rows[0]["id"], 0)]
+    assert (rows[0]["state"], rows[0]["lane"]) == ("pending", "helpscout")  # queued: the row is the queue
+    assert services.store.due() == [rows[0]["id"]]
 
 
 def test_sms_forged_signature_is_403_and_nothing_stored(client, services):
     resp = post_twilio(client, SMS, load_form("sms_basic"), signature="bm90IGEgc2lnbmF0dXJl")
     assert resp.status_code == 403
-    assert inbox(services) == [] and services.waker.woken == []
+    assert inbox(services) == []
 
 
 def test_sms_missing_signature_is_403(client, services):
@@ -72,12 +73,11 @@ def test_sms_behind_proxy_without_public_url_uses_request_url(env, tmp_path):
     import falcon.testing
 
     from bling.app import create_app
-    from bling.queue import RecordingWaker
     from bling.services import build_services
     from bling.settings import load_settings
 
     env = dict(env, BLING_PUBLIC_URL="")
-    services = build_services(load_settings(env), waker=RecordingWaker(), entry_points=False)
+    services = build_services(load_settings(env), entry_points=False)
     client = falcon.testing.TestClient(create_app(services))
     pairs = load_form("sms_basic")
     from urllib.parse import urlencode
@@ -103,7 +103,6 @@ def test_sms_duplicate_delivery_is_acknowledged_once(client, services):
     assert first.status_code == second.status_code == 200
     assert second.text == EMPTY_TWIML
     assert len(inbox(services)) == 1
-    assert len(services.waker.woken) == 1
 
 
 def test_sms_to_unknown_number_is_logged_no_op(client, services, caplog):
@@ -190,13 +189,25 @@ def test_store_failure_answers_503_so_twilio_falls_back(client, services, monkey
     assert "Traceback" not in resp.text and "disk full" not in resp.text
 
 
-def test_wake_failure_still_accepts(client, services, monkeypatch):
-    def broken(*args, **kwargs):
-        raise ConnectionError("queue down")
+def test_accept_is_one_write(client, services):
+    """One durable write per accepted webhook: the inbox INSERT is the queue entry too.
 
-    monkeypatch.setattr(services.waker, "wake", broken)
-    assert post_twilio(client, SMS, load_form("sms_basic")).status_code == 200
-    assert len(inbox(services)) == 1  # the sweeper will wake it
+    Planted bug it catches: a second write (a separate queue table, a wake-up
+    row) in the accept path."""
+    import sqlalchemy as sa
+
+    writes = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement.split()[0:3])
+
+    sa.event.listen(services.store.engine, "before_cursor_execute", count)
+    try:
+        assert post_twilio(client, SMS, load_form("sms_basic")).status_code == 200
+    finally:
+        sa.event.remove(services.store.engine, "before_cursor_execute", count)
+    assert [w[:3] for w in writes] == [["INSERT", "INTO", "bling_inbox"]]
 
 
 # -- Help Scout webhook -----------------------------------------------------

@@ -9,7 +9,6 @@ import falcon.testing
 import pytest
 
 from bling.app import create_app
-from bling.queue import RecordingWaker
 from bling.services import build_services
 from bling.settings import ROOT, load_settings
 from bling.worker import drain
@@ -36,7 +35,7 @@ def wire(tmp_path, env):
         routes = tmp_path / "routes.toml"
         routes.write_text(SMS_ROUTE.format(verify=verify, schema=schema, chain=str(chain).replace("'", '"')))
         settings = load_settings(dict(env, BLING_ROUTES=str(routes), BLING_PLUGINS_DIR=str(plugins), **(extra_env or {})))
-        services = build_services(settings, waker=RecordingWaker(), entry_points=False)
+        services = build_services(settings, entry_points=False)
         return services, falcon.testing.TestClient(create_app(services))
 
     return build
@@ -206,7 +205,7 @@ def test_chain_route_answers_in_request_and_runs_background_in_worker(tmp_path, 
     routes.write_text(SMS_ROUTE.format(verify="twilio", schema="twilio_sms", chain='["render"]')
                       + 'respond = "chain"\nbackground = ["later"]\n')
     settings = load_settings(dict(env, BLING_ROUTES=str(routes), BLING_PLUGINS_DIR=str(plugins)))
-    services = build_services(settings, waker=RecordingWaker(), entry_points=False)
+    services = build_services(settings, entry_points=False)
     client = falcon.testing.TestClient(create_app(services))
     resp = post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
     assert resp.text.endswith("<Response><Say>Hello</Say></Response>")

@@ -10,7 +10,6 @@ import falcon.testing
 import pytest
 
 from bling.app import create_app
-from bling.queue import RecordingWaker
 from bling.services import build_services
 from bling.settings import ROOT, load_settings
 from bling.worker import MAX_ATTEMPTS, drain
@@ -37,7 +36,7 @@ def wire(tmp_path, env):
         routes = tmp_path / "routes.toml"
         routes.write_text(ROUTE.format(chain=str(chain).replace("'", '"'), respond=respond))
         settings = load_settings(dict(env, BLING_ROUTES=str(routes), BLING_PLUGINS_DIR=str(plugins)))
-        services = build_services(settings, waker=RecordingWaker(), entry_points=False)
+        services = build_services(settings, entry_points=False)
         return services, falcon.testing.TestClient(create_app(services))
 
     return build

@@ -71,11 +71,10 @@ def test_missing_routes_file_is_named(tmp_path):
 
 
 def test_bad_routes_stop_the_service_before_serving(env, tmp_path):
-    from bling.queue import RecordingWaker
     from bling.services import build_services
     from bling.settings import load_settings
 
     (tmp_path / "routes.toml").write_text(GOOD.replace('"autoreply"', '"nope"'))
     with pytest.raises(ConfigError, match="unknown plugin 'nope'"):
-        build_services(load_settings(dict(env, BLING_ROUTES=str(tmp_path / "routes.toml"))), waker=RecordingWaker(),
+        build_services(load_settings(dict(env, BLING_ROUTES=str(tmp_path / "routes.toml"))),
                        entry_points=False)

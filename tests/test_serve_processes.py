@@ -1,4 +1,4 @@
-"""The real processes: gunicorn web + huey worker, on one machine and on several.
+"""The real processes: gunicorn web + job engine workers, on one machine and on several.
 
 One machine: `bling serve` (web and worker in one command, SQLite). Several
 machines: `bling serve --no-worker` plus two `bling worker` processes sharing

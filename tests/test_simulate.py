@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from bling.app import create_app
 from bling.cli import main
-from bling.queue import RecordingWaker
 from bling.services import build_services
 from bling.settings import load_settings
 from bling.store import Store
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 @pytest.fixture
 def bling(env, settings, clock):
     """Bling with the project's routes, served on a free port."""
-    services = build_services(settings, store=Store(settings.store_url, clock=clock), waker=RecordingWaker(),
+    services = build_services(settings, store=Store(settings.store_url, clock=clock),
                               entry_points=False)
     with LiveServer(create_app(services)) as server:
         yield services, server.url
@@ -80,7 +79,7 @@ def voice_bling(tmp_path, clock):
     env = make_env(f"sqlite:///{tmp_path / 'bling.db'}", BLING_ROUTES=os.path.join(FIXTURES, "simulate", "routes.toml"),
                    BLING_PLUGINS_DIR=os.path.join(FIXTURES, "simulate", "plugins"))
     settings = load_settings(env)
-    services = build_services(settings, store=Store(settings.store_url, clock=clock), waker=RecordingWaker(),
+    services = build_services(settings, store=Store(settings.store_url, clock=clock),
                               entry_points=False)
     seen = sys.modules["bling_local_plugins.fake_voice"].SEEN
     seen.clear()

@@ -14,7 +14,6 @@ import pytest
 
 from bling.app import create_app
 from bling.call_twiml import NOT_IN_SERVICE
-from bling.queue import RecordingWaker
 from bling.services import build_services
 from bling.settings import load_settings
 from bling.store import Store
@@ -123,7 +122,7 @@ def test_forged_call_is_refused_before_anything(client, services):
 def test_callback_urls_follow_the_request_url_without_public_url(store_url, clock):
     env = make_env(store_url, BLING_PUBLIC_URL="")
     settings = load_settings(env)
-    services = build_services(settings, store=Store(settings.store_url, clock=clock), waker=RecordingWaker(),
+    services = build_services(settings, store=Store(settings.store_url, clock=clock),
                               entry_points=False)
     client = falcon.testing.TestClient(create_app(services))
     pairs = load_form("voice_incoming")

@@ -1,4 +1,4 @@
-"""bling.worker: process / drain / sweep / backoff / is_permanent, and Context.effect.
+"""bling.worker: process / process_next / drain / backoff / is_permanent, and Context.effect.
 
 A minimal Services stand-in and in-test plugins; a real Store on both engines.
 """
@@ -17,7 +17,6 @@ from bling.errors import AmbiguousOutcome, PermanentError, RetryLater
 from bling.hookspecs import hookimpl
 from bling.metrics import Metrics
 from bling.plugin_loader import chain_manager
-from bling.queue import RecordingWaker
 from bling.routes import Route
 from bling.store import Store
 
@@ -63,7 +62,7 @@ def store(store_url, clock):
 def make_services(store, *chains):
     return SimpleNamespace(settings=SimpleNamespace(), store=store,
                            chains_by_path={c.route.path: c for c in chains},
-                           waker=RecordingWaker(), metrics=Metrics(), plugin_manager=None)
+                           metrics=Metrics(), plugin_manager=None)
 
 
 def accept(store, key="SM1", supporter="+1555", route=PATH, payload=None):
@@ -180,7 +179,6 @@ def test_chain_runs_in_routes_order_and_success_saves_state(store, clock):
     assert row["attempts"] == 1
     assert row["last_error"] is None
     assert json.loads(row["result"]) == {"seen": ["first", "second", "third"]}
-    assert services.waker.woken == []
     # a finished row is not run again
     assert worker.process(services, inbox_id, owner="w") == "skipped"
 
@@ -205,7 +203,6 @@ def test_retry_later_defers_by_its_retry_after(store, clock):
     assert row["next_attempt_at"] == T0 + 17
     assert row["lease_until"] is None
     assert row["last_error"] == "RetryLater: Help Scout is busy"
-    assert services.waker.woken == [(inbox_id, 17)]
     assert services.metrics.snapshot() == {"retries": 1}
     assert plugin.failures == []
     # not before its time; then it runs and the state saved so far carries on
@@ -228,7 +225,6 @@ def test_plain_exception_backs_off_with_jitter(store, clock):
         nominal = worker.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
         delay = row["next_attempt_at"] - clock.now
         assert 0.5 * nominal <= delay < 1.5 * nominal
-        assert services.waker.woken[-1] == (inbox_id, pytest.approx(delay))
         assert row["last_error"] == f"RuntimeError: boom {attempt - 1}"
         assert row["state"] == "pending" and row["attempts"] == attempt
         clock.advance(delay)
@@ -252,7 +248,6 @@ def test_permanent_errors_bury_at_once_and_tell_the_chain_once(store, clock, err
     assert first.failures == [(inbox_id, text)]
     assert second.failures == [(inbox_id, text)]
     assert second.calls == 0  # the chain stopped at the failure
-    assert services.waker.woken == []
     assert services.metrics.snapshot() == {"dead_letters": 1}
     clock.advance(10_000)
     assert store.due() == []
@@ -394,7 +389,7 @@ def test_effects_are_per_event(store, clock):
     assert sorted(ledger) == [(i, 1) for i in ids]
 
 
-# -- drain and sweep ---------------------------------------------------------------
+# -- drain ---------------------------------------------------------------
 
 
 def test_drain_runs_every_due_row_one_supporter_at_a_time(store, clock):
@@ -429,72 +424,6 @@ def test_drain_leaves_deferred_rows_for_later(store, clock):
     assert store.get(inbox_id)["state"] == "done"
 
 
-def test_sweep_wakes_due_rows(store, clock):
-    services = make_services(store, make_chain(Append("a")))
-    fresh = accept(store, "SM1", supporter="+1")
-    leased = accept(store, "SM2", supporter="+2")
-    deferred = accept(store, "SM3", supporter="+3")
-    finished = accept(store, "SM4", supporter="+4")
-    store.claim(leased, "dead-worker", worker.LEASE_SECONDS)
-    store.claim(deferred, "w", worker.LEASE_SECONDS)
-    store.retry(deferred, "w", "later", 300, {})
-    store.claim(finished, "w", worker.LEASE_SECONDS)
-    store.finish(finished, "w", {})
-
-    assert worker.sweep(services) == 1
-    assert services.waker.woken == [(fresh, 0)]
-    services.waker.woken.clear()
-    clock.advance(worker.LEASE_SECONDS + 1)  # the dead worker's lease lapsed
-    assert worker.sweep(services) == 2
-    assert services.waker.woken == [(fresh, 0), (leased, 0)]
-    services.waker.woken.clear()
-    clock.advance(300)
-    assert worker.sweep(services, limit=2) == 2
-    assert [i for i, _ in services.waker.woken] == [fresh, leased]
-    services.waker.woken.clear()
-    assert worker.sweep(services) == 3
-    assert [i for i, _ in services.waker.woken] == [fresh, leased, deferred]
-    # the woken rows do run: nothing was lost
-    assert worker.drain(services) == {"done": 3}
-    assert store.counts() == {"done": 4}
-    assert worker.sweep(services) == 0
-
-
-def test_finishing_a_job_wakes_the_supporters_next_event(store_url):
-    """The newer text was refused while the older ran; it must not wait for the sweeper."""
-    from types import SimpleNamespace
-
-    from bling.chains import Chain
-    from bling.hookspecs import hookimpl
-    from bling.metrics import Metrics
-    from bling.plugin_loader import chain_manager
-    from bling.queue import RecordingWaker
-    from bling.routes import Route
-    from bling.store import Store
-    from bling.worker import process
-
-    class Noop:
-        @hookimpl
-        def handle_event(self, context, event):
-            return None
-
-    store = Store(store_url)
-    route = Route(name="r", path="/r", verify="twilio", schema="s", chain=("noop",))
-    chain = Chain(route, None, SimpleNamespace(locate=lambda e, s: None), chain_manager([("noop", Noop())]))
-    waker = RecordingWaker()
-    services = SimpleNamespace(settings=None, store=store, chains_by_path={"/r": chain}, waker=waker,
-                               metrics=Metrics(), plugin_manager=None)
-    first, _ = store.accept("k1", "/r", "alice", {})
-    second, _ = store.accept("k2", "/r", "alice", {})
-    other, _ = store.accept("k3", "/r", "bob", {})
-    assert process(services, second) == "skipped"
-    assert process(services, first) == "done"
-    assert waker.woken == [(second, 0)]
-    assert process(services, second) == "done"
-    assert waker.woken == [(second, 0)]  # bob's event is not alice's successor
-    store.close()
-
-
 def test_rate_limit_waits_never_use_up_attempts(store_url):
     """A burst far beyond the rate limit drains slowly; it never ends in dead letters."""
     from types import SimpleNamespace
@@ -504,7 +433,6 @@ def test_rate_limit_waits_never_use_up_attempts(store_url):
     from bling.hookspecs import hookimpl
     from bling.metrics import Metrics
     from bling.plugin_loader import chain_manager
-    from bling.queue import RecordingWaker
     from bling.routes import Route
     from bling.store import Store
     from bling.worker import MAX_ATTEMPTS, process
@@ -522,7 +450,7 @@ def test_rate_limit_waits_never_use_up_attempts(store_url):
 
     route = Route(name="r", path="/r", verify="twilio", schema="s", chain=("paced",))
     chain = Chain(route, None, SimpleNamespace(locate=lambda e, s: None), chain_manager([("paced", Paced())]))
-    services = SimpleNamespace(settings=None, store=store, chains_by_path={"/r": chain}, waker=RecordingWaker(),
+    services = SimpleNamespace(settings=None, store=store, chains_by_path={"/r": chain},
                                metrics=Metrics(), plugin_manager=None)
     inbox_id, _ = store.accept("k", "/r", "alice", {})
     outcomes = []

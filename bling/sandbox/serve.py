@@ -63,11 +63,10 @@ def provision_now(services=None) -> list[str]:
     from ..provision import apply_plan, describe, make_plan
 
     if services is None:
-        from ..queue import RecordingWaker
         from ..services import build_services
         from ..settings import load_settings
 
-        services = build_services(load_settings(), waker=RecordingWaker())
+        services = build_services(load_settings())
     plan = apply_plan(services, make_plan(services))
     lines = describe(plan)
     for line in lines:

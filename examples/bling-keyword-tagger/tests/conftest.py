@@ -12,7 +12,6 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bling.app import create_app
-from bling.queue import RecordingWaker
 from bling.services import build_services
 from bling.settings import ROOT, load_settings
 from bling.store import Store
@@ -59,7 +58,7 @@ def services(tmp_path):
            "BLING_PLUGINS_DIR": str(ROOT / "plugins")}
     settings = load_settings(env)
     built = build_services(settings, store=Store(settings.store_url, clock=lambda: 1795608000.0),
-                           waker=RecordingWaker(), entry_points=True)
+                           entry_points=True)
     yield built
     built.store.close()
 
