@@ -49,7 +49,7 @@ def test_every_line_of_a_running_sandbox_is_one_json_object(tmp_path):
                             env=clean_env(tmp_path), stdout=out, stderr=err, cwd=tmp_path)
     stderr = lambda: (tmp_path / "stderr.log").read_text()  # noqa: E731
     try:
-        wait_until(lambda: "SANDBOX ready" in stderr() and "waiting event(s) woken" in stderr(), 90,
+        wait_until(lambda: "SANDBOX ready" in stderr() and "event(s) waiting" in stderr(), 90,
                    "the sandbox to be provisioned and its worker to start")
         request = urllib.request.Request(f"http://127.0.0.1:{port}/sandbox/actions/text", method="POST",
                                          data=json.dumps({"from": "+16175550123", "to": "+16175550100",
