@@ -191,7 +191,8 @@ class TwilioGateway:
     def _client(self):
         """The twilio library's client, built on first use: a web process that only
         verifies webhooks never loads its ~100 modules (several MB per process)."""
-        
+        from twilio.rest import Client
+
         client = Client(*self._auth, http_client=self._http)
         if self.base_url != DEFAULT_BASE_URL:
             client.api.base_url = self.base_url
