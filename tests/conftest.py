@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["cassette_guard", "ci_rule", "pytester"]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -32,8 +34,9 @@ def vcr_config():
     """Scrub credentials; match on method, full URL and body.
 
     Matching the body too means a cassette plays only for the exact request
-    Bling must send (vcrpy compares JSON and form bodies by value), so a test
-    fails when Bling sends anything else.
+    Bling must send (JSON by value; forms pair by pair, in order, blank
+    values kept: tests/cassette_guard.py), so a test fails when Bling sends
+    anything else.
     """
     return {
         "filter_headers": ["authorization"],
@@ -120,10 +123,9 @@ def store_url(request, tmp_path):
     """Each store test runs on SQLite and on the real PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bling.db'}"
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; CI must run these tests")
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    from ci_rule import require  # imported late: pytest loads ci_rule as a plugin (assertion rewriting)
+
+    require(postgres_available(), "PostgreSQL", f"not reachable at {POSTGRES_URL}")
     return fresh_postgres(request.node.name)
 
 

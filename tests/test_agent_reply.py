@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
 
 from bling.twilio_api import TwilioAmbiguous
 from bling.worker import drain
+from sms_helpers import twilio_posts
 from support import load_json, post_helpscout
 
 HS = "/bling/helpscout_webhook"
@@ -51,13 +54,15 @@ def test_customer_without_phone_in_payload_is_read_once(client, services, vcr):
 
 @pytest.mark.vcr
 def test_long_reply_goes_out_complete_in_parts(client, services, vcr):
+    """Planted bug: the parts sent in reverse order (each still matches its own interaction)."""
+    words = [f"w{n:04d}" for n in range(1, 401)]
     payload = load_json("agent_reply_v2")
-    newest(payload)["body"] = "<p>" + ("word " * 400).strip() + "</p>"
+    newest(payload)["body"] = "<p>" + " ".join(words) + "</p>"
     reply(client, payload)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played
-    sent = [r for r in vcr.requests if "twilio" in r.host]
-    assert len(sent) == 2  # in order: the cassette lists part 1 then part 2
+    parts = [dict(parse_qsl(r.body.decode()))["Body"] for r in twilio_posts(vcr)]
+    assert len(parts) == 2 and parts[0].startswith("w0001 ") and parts[1].endswith(" w0400")
+    assert " ".join(parts).split() == words  # part 1 first, nothing lost or repeated
 
 
 @pytest.mark.vcr

@@ -37,22 +37,22 @@ def reply_in_mobilecommons_mailbox(client):
 
 @pytest.mark.vcr
 def test_agent_reply_goes_out_through_mobile_commons(client, services, vcr):
+    """Planted bug: the reply also sent through Twilio."""
     reply_in_mobilecommons_mailbox(client)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played
-    assert not [r for r in vcr.requests if "twilio" in r.host]
+    assert not [r for r in vcr.played_requests if "twilio" in r.host]
     (row,) = services.store.rows()
     assert '"sms_sids": ["7400000101"]' in row["result"]
 
 
 @pytest.mark.vcr
 def test_ambiguous_send_is_found_in_the_profile_not_repeated(client, services, clock, vcr):
+    """Planted bug: the ambiguous send_message repeated instead of looked up."""
     reply_in_mobilecommons_mailbox(client)
     assert drain(services) == {"retry": 1}
     clock.advance(3600)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played
-    assert len([r for r in vcr.requests if r.path.endswith("/send_message")]) == 1
+    assert len([r for r in vcr.played_requests if r.path.endswith("/send_message")]) == 1
     (row,) = services.store.rows()
     assert '"sms_sids": ["7400000102"]' in row["result"]  # the id found in the supporter's history
 
