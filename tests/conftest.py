@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["cassette_guard", "ci_rule", "pytester"]
+pytest_plugins = ["cassette_guard", "ci_rule", "plugin_hooks", "pytester"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,15 +56,19 @@ from bling.queue import RecordingWaker  # noqa: E402
 from bling.services import build_services  # noqa: E402
 from bling.settings import load_settings  # noqa: E402
 
-from support import make_env  # noqa: E402
+from support import configured_env, make_env  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
-def env(store_url):
-    """A complete test environment (fake credentials), once per store engine."""
-    return make_env(store_url)
+def env(store_url, tmp_path, request):
+    """A complete test environment (fake credentials), once per store engine.
+
+    A ``@pytest.mark.bling_config("...")`` marker (on the test, class or
+    module: the closest wins) becomes the BLING_CONFIG file.
+    """
+    return configured_env(make_env(store_url), tmp_path, request)
 
 
 @pytest.fixture

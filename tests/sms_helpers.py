@@ -46,6 +46,18 @@ def sent(vcr, method: str, path_part: str, host: str = "") -> list:
 
 
 def played(vcr, method: str, path_part: str) -> int:
-    """How many times requests like this were played so far."""
+    """How many times requests like this were played so far (vcr.requests is the cassette, play_counts what ran)."""
     return sum(count for i, count in vcr.play_counts.items()
                if vcr.requests[i].method == method and path_part in vcr.requests[i].path)
+
+
+def drain_until_dead(services, clock) -> dict:
+    """Run the queue through every attempt (the clock moved past each retry); the summed outcomes."""
+    from bling.worker import MAX_ATTEMPTS, drain
+
+    outcomes: dict = {}
+    for _ in range(MAX_ATTEMPTS + 2):
+        for outcome, count in drain(services).items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        clock.advance(4000)
+    return outcomes

@@ -6,9 +6,9 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bling.twilio_api import TwilioAmbiguous
-from bling.worker import drain
-from sms_helpers import twilio_posts
+from bling.twilio_api import TwilioAmbiguous, TwilioTransient
+from bling.worker import MAX_ATTEMPTS, drain
+from sms_helpers import drain_until_dead, played, twilio_posts
 from support import load_json, post_helpscout
 
 HS = "/bling/helpscout_webhook"
@@ -108,6 +108,21 @@ def test_twilio_timeout_after_send_is_not_sent_twice(client, services, clock, vc
     clock.advance(600)
     assert drain(services) == {"done": 1}
     assert len(calls) == 1 and vcr.all_played
+
+
+@pytest.mark.vcr
+def test_a_reply_that_never_goes_out_leaves_the_agent_a_note(client, services, clock, vcr, monkeypatch):
+    """handle_failure: once the job is dead, the agent reads that the reply was not texted.
+
+    Planted bug: agent_reply's handle_failure adds no note (the agent believes the supporter got it).
+    """
+    def twilio_down(**kwargs):
+        raise TwilioTransient("Twilio answered 503")
+
+    monkeypatch.setattr(services.twilio, "send_sms", twilio_down)
+    reply(client)
+    assert drain_until_dead(services, clock) == {"retry": MAX_ATTEMPTS - 1, "dead": 1}
+    assert played(vcr, "POST", "/conversations/5001/notes") == 1
 
 
 def test_ignored_replies_are_not_stored(client, services):

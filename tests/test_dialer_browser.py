@@ -138,7 +138,7 @@ def test_agent_dials_from_the_widget_link(client, services, server, chromium, vc
 
     drain(services)  # the note
     assert vcr.all_played
-    asked = parse_qs(next(r for r in vcr.requests if r.path.endswith("/Calls.json")).body.decode())
+    asked = parse_qs(next(r for r in vcr.played_requests if r.path.endswith("/Calls.json")).body.decode())
     assert asked["To"] == [AGENT] and asked["From"] == [HOTLINE]
     assert asked["Url"] == [f"{PUBLIC}/bling/dialer/answer?call={call['id']}"]
     ended = DialerCalls(services.store).get(call["id"])

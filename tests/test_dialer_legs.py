@@ -10,6 +10,7 @@ from bling.dialer.call_log import DialerCalls, Limits
 from bling.worker import drain
 from dialer_support import (AGENT, AGENT_SID, SECRET_KEY, SUPPORTER_SID, agent_status, dialer_env,
                             open_page, page_post, status, supporter_status, token_for, twilio_leg)
+from sms_helpers import played
 from support import HOTLINE, PUBLIC_URL
 
 ANSWER, CONNECT = "/bling/dialer/answer", "/bling/dialer/connect"
@@ -61,7 +62,7 @@ def talk(client, call) -> None:
 
 def notes(vcr) -> int:
     """How many notes Bling wrote (played from the cassette, which holds one)."""
-    return sum(count for index, count in vcr.play_counts.items() if vcr.requests[index].path.endswith("/notes"))
+    return played(vcr, "POST", "/notes")
 
 
 def all_done(services) -> bool:

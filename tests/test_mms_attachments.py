@@ -17,17 +17,6 @@ TW = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000
 MEDIA = f"{TW}/Messages/MM22222222222222222222222222222222/Media"
 
 
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    marker = request.node.get_closest_marker("bling_config")
-    if marker:
-        path = tmp_path / "bling.toml"
-        path.write_text(marker.args[0])
-        env = dict(env, BLING_CONFIG=str(path))
-    return env
-
-
 def media_form(items: list[tuple[str, str]]) -> dict:
     form = {"NumMedia": str(len(items)), "MediaUrl0": None, "MediaContentType0": None, "MediaUrl1": None,
             "MediaContentType1": None}

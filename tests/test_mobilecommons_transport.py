@@ -11,12 +11,10 @@ import pytest
 
 from bling.mailboxes import Mailbox
 from bling.mobilecommons import MobileCommonsRefused
-from bling.plugin_loader import load_plugins
-from bling.settings import ROOT
 from bling.worker import drain
-from support import HOTLINE, MAILBOX_ID, load_json, make_env, post_helpscout
+from support import HOTLINE, MAILBOX_ID, load_json, make_env, post_helpscout, plugin_module
 
-PLUGIN = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["mobilecommons_transport"].module
+PLUGIN = plugin_module("mobilecommons_transport")
 CAMPAIGN = "189358"
 MC_MAILBOX = 206908
 HS = "/bling/helpscout_webhook"

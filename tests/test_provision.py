@@ -100,7 +100,7 @@ def test_disabled_webhook_is_recreated(run, vcr):
     result = run("provision", "--apply")
     assert result.exit_code == 0, result.output
     assert vcr.all_played
-    assert [r.method for r in vcr.requests][-2:] == ["DELETE", "POST"]
+    assert [r.method for r in vcr.played_requests][-2:] == ["DELETE", "POST"]
     assert "recreate (done)" in result.output
 
 

@@ -83,7 +83,7 @@ def test_download_goes_through_the_configured_api_url(vcr):
     gateway = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, base_url=LOCAL_DOUBLE)
     audio, _mime = gateway.download_recording(RECORDING_URL, limit=1024)
     assert audio.startswith(b"ID3")
-    assert vcr.requests[0].uri == f"{LOCAL_DOUBLE}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING_SID}.mp3"
+    assert vcr.played_requests[0].uri == f"{LOCAL_DOUBLE}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING_SID}.mp3"
 
 
 @pytest.mark.vcr

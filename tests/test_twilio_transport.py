@@ -6,10 +6,9 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 from bling.mailboxes import Mailbox
-from bling.plugin_loader import load_plugins
-from bling.settings import ROOT
+from support import plugin_module
 
-PLUGIN = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["twilio_transport"].module
+PLUGIN = plugin_module("twilio_transport")
 
 
 class FakeGateway:
