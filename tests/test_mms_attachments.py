@@ -59,6 +59,20 @@ def test_picture_without_text_is_attached(client, services, vcr):
     assert vcr.all_played
 
 
+@pytest.mark.vcr
+def test_picture_behind_a_cdn_redirect_is_attached_without_credentials_to_the_cdn(client, services, vcr):
+    """Twilio's media URL redirects to a signed CDN URL: followed, and the CDN never sees the account's token.
+
+    Planted bug: the redirect followed by hand with ``auth=`` (Basic auth sent to the CDN).
+    """
+    services.store.remember_conversation(MAILBOX_ID, SUPPORTER, 7001, 2)
+    text(client, "", 1, form="sms_mms", **media_form([(f"{MEDIA}/ME01000000000000000000000000000001", "image/jpeg")]))
+    assert drain(services) == {"done": 1}
+    media, cdn = [r for r in vcr.played_requests if r.method == "GET"]
+    assert media.host == "api.twilio.com" and media.headers["Authorization"].startswith("Basic ")
+    assert cdn.host == "mms.twiliocdn.com" and "Authorization" not in cdn.headers
+
+
 PHOTO = {"id": 1234, "hash": "4739784d4ee19b445d0ab600f6a99784628c005a", "mimeType": "image/jpeg", "filename": "photo.jpg",
          "size": 20191, "width": 600, "height": 800, "url": "https://secure.helpscout.net/file/1234/4739784d4e/photo.jpg"}
 REPORT = {"id": 1235, "hash": "9f0c1e2d3b4a5968778695a4b3c2d1e0f9a8b7c6", "mimeType": "application/pdf", "filename": "report.pdf",

@@ -53,6 +53,19 @@ def test_download_recording_as_mp3_with_basic_auth(vcr, gateway, monkeypatch):
 
 
 @pytest.mark.vcr
+def test_download_follows_the_redirect_to_the_cdn_without_credentials(vcr, gateway):
+    """Twilio answers a recording's media URL with a redirect to a signed CDN URL.
+
+    Planted bug: the redirect followed by hand with ``auth=`` (the account's token sent to the CDN).
+    """
+    audio, mime = gateway.download_recording(RECORDING_URL, limit=1024)
+    assert mime == "audio/mpeg" and audio.startswith(b"ID3") and len(audio) == 18
+    twilio, cdn = vcr.played_requests
+    assert twilio.uri == RECORDING_URL + ".mp3" and twilio.headers["Authorization"].startswith("Basic ")
+    assert cdn.host == "com-twilio-us1-recordings.s3.amazonaws.com" and "Authorization" not in cdn.headers
+
+
+@pytest.mark.vcr
 def test_download_gives_up_past_the_limit(vcr, gateway):
     assert gateway.download_recording(RECORDING_URL, limit=10) is None
     assert vcr.all_played
