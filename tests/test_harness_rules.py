@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 import textwrap
 
 import pytest
@@ -38,6 +39,23 @@ def test_no_test_reads_the_cassette_as_if_it_were_what_was_sent(path):
         if isinstance(node, ast.Attribute) and node.attr == "requests" \
                 and isinstance(node.value, ast.Name) and node.value.id == "vcr":
             pytest.fail(f"{path.name}:{node.lineno} reads vcr.requests; use vcr.played_requests or play counts")
+
+
+def test_every_cassette_matches_on_the_body():
+    """A write is only checked if its body is compared (the strict form matcher of cassette_guard).
+
+    Planted bug: a module's own vcr_config or ``match_on`` leaving ``body`` out (a Twilio write sent with
+    any form would play).
+    """
+    matched = 0
+    for path in OTHERS:
+        text = path.read_text()
+        assert "def vcr_config" not in text or path.name in ("conftest.py", "test_cassette_guard.py"), \
+            f"{path.name}: keep the one vcr_config in conftest.py"
+        for listed in re.findall(r"match_on\W+\[([^\]]*)\]", text):
+            assert re.search(r"\b(raw_)?body\b", listed), f"{path.name}: match_on without body: [{listed}]"
+            matched += 1
+    assert matched >= 2  # conftest.vcr_config's and test_twilio_api's exact_body at least
 
 
 def test_bling_config_is_read_in_one_place():

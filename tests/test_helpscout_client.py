@@ -36,8 +36,6 @@ NOW = 1_767_693_600.0  # 2026-01-06T10:00:00Z
 TOKEN_LIFETIME = 172_800
 ALL_TOKENS = ("test-access-token-1", "test-access-token-2", "cached-token", "stale-token")
 
-#: Replay that also compares JSON bodies, so a wrong payload finds no interaction.
-MATCH_BODY = pytest.mark.vcr(match_on=["method", "scheme", "host", "port", "path", "query", "body"])
 
 
 # --------------------------------------------------------------------------
@@ -322,7 +320,7 @@ def test_budget_refusal_sends_nothing():
 # Creating things
 
 
-@MATCH_BODY
+@pytest.mark.vcr  # matches the body too (conftest.vcr_config)
 def test_create_conversation(client, session, budget, vcr):
     customer_thread = {"type": "customer", "customer": {"id": 555}, "text": "Hello, is anyone there?"}
 
@@ -352,7 +350,7 @@ def test_create_conversation(client, session, budget, vcr):
     assert budget.observed == [(400, 398, None)]
 
 
-@MATCH_BODY
+@pytest.mark.vcr  # matches the body too (conftest.vcr_config)
 def test_create_threads_and_note(client, session, budget, vcr):
     photo = {"fileName": "photo.jpg", "mimeType": "image/jpeg", "data": "/9j/4AAQSkZJRgABAQ=="}
 
@@ -378,7 +376,7 @@ def test_create_threads_and_note(client, session, budget, vcr):
     assert budget.acquired == [2, 2, 2]
 
 
-@MATCH_BODY
+@pytest.mark.vcr  # matches the body too (conftest.vcr_config)
 def test_create_conversation_validation_error(client, vcr):
     with pytest.raises(HelpScoutValidationError) as caught:
         thread = {"type": "customer", "customer": {"id": 555}, "text": "Hi"}

@@ -22,11 +22,6 @@ RECORDING_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recor
 LOCAL_DOUBLE = "http://127.0.0.1:8999"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    return {"filter_headers": ["authorization"], "record_mode": "none", "decode_compressed_response": True}
-
-
 @pytest.fixture
 def gateway():
     return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN)
