@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import pathlib
 import re
+import sys
 import textwrap
 
 import pytest
@@ -78,9 +79,16 @@ def test_hook_implementations_are_found():
     assert hook_implementations(plugin_module("opt_out")) == ["handle_event", "handle_failure", "transport_send_sms"]
 
 
+@pytest.fixture
+def pytester(pytester, monkeypatch):
+    """An inner run whose test_dialer_status.py is its own, not this suite's (same module name)."""
+    monkeypatch.delitem(sys.modules, "test_dialer_status", raising=False)
+    pytester.makeconftest('pytest_plugins = ["plugin_hooks"]\n')
+    return pytester
+
+
 def test_a_plugin_module_that_never_drives_a_hook_fails(pytester):
     """Planted bug: plugin_hooks not checking (tests/test_dialer_status.py passed without calling the plugin)."""
-    pytester.makeconftest('pytest_plugins = ["plugin_hooks"]\n')
     pytester.makepyfile(test_dialer_status=textwrap.dedent("""
         def test_something_else():
             assert 1 + 1 == 2
@@ -91,7 +99,6 @@ def test_a_plugin_module_that_never_drives_a_hook_fails(pytester):
 
 
 def test_a_plugin_module_that_drives_its_hooks_passes(pytester):
-    pytester.makeconftest('pytest_plugins = ["plugin_hooks"]\n')
     pytester.makepyfile(test_dialer_status=textwrap.dedent("""
         from support import plugin_module
 
@@ -107,7 +114,6 @@ def test_a_plugin_module_that_drives_its_hooks_passes(pytester):
 
 
 def test_a_single_test_of_a_plugin_module_is_not_judged(pytester):
-    pytester.makeconftest('pytest_plugins = ["plugin_hooks"]\n')
     pytester.makepyfile(test_dialer_status=textwrap.dedent("""
         def test_one():
             assert True

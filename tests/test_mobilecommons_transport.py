@@ -14,10 +14,15 @@ from bling.mobilecommons import MobileCommonsRefused
 from bling.worker import drain
 from support import HOTLINE, MAILBOX_ID, load_json, make_env, post_helpscout, plugin_module
 
-PLUGIN = plugin_module("mobilecommons_transport")
 CAMPAIGN = "189358"
 MC_MAILBOX = 206908
 HS = "/bling/helpscout_webhook"
+
+
+@pytest.fixture
+def plugin():
+    """plugins/mobilecommons_transport.py as Bling has it loaded now (another test may have reloaded it)."""
+    return plugin_module("mobilecommons_transport")
 
 
 
@@ -64,17 +69,17 @@ def test_opted_out_supporter_is_explained_to_the_agent(client, services, vcr):
     assert '"sms_error": 6' in row["result"]
 
 
-def test_attachments_are_refused_with_a_reason():
+def test_attachments_are_refused_with_a_reason(plugin):
     context = SimpleNamespace(settings=SimpleNamespace(mobilecommons_username="u", mobilecommons_password="p",
                                                        mobilecommons_api_url="https://secure.mcommons.com/api/"))
     mailbox = Mailbox("mobilecommons", CAMPAIGN, MC_MAILBOX)
     with pytest.raises(MobileCommonsRefused) as caught:
-        PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "See attached", ["https://example.org/a.png"])
+        plugin.transport_send_sms(context, mailbox, "+16175550123", "See attached", ["https://example.org/a.png"])
     assert caught.value.permanent and "sends text only" in caught.value.explanation
 
 
-def test_other_transports_are_left_alone():
+def test_other_transports_are_left_alone(plugin):
     context = SimpleNamespace()  # any use of settings or a client would raise
     for mailbox in (None, Mailbox("twilio", HOTLINE, MAILBOX_ID)):
-        assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
-        assert PLUGIN.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None
+        assert plugin.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
+        assert plugin.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None
