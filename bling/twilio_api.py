@@ -331,7 +331,9 @@ class TwilioGateway:
         bytes. The credentials only ever go to Twilio: a URL that is not a
         recording of this account raises a permanent TwilioSendError.
         Twilio's "not found" (not ready yet, or deleted), 5xx and network
-        failures raise TwilioTransient.
+        failures raise TwilioTransient. A redirect to Twilio's CDN is
+        followed without the credentials (``requests`` drops them when the
+        host changes; tests/test_twilio_calls_api.py checks it).
         """
         media_url = self._recording_media_url(url)
         try:

@@ -1,9 +1,9 @@
 """A real browser for tests: Playwright driving Debian's Chromium (never a downloaded browser).
 
-Same approach as tests/test_dialer_browser.py: /usr/bin/chromium from the
-``chromium`` package (.ci/run installs it), headless, no network beyond
-loopback. Without it the test is skipped — except under CI=true, where it
-fails, so CI cannot pass without running it.
+Debian's Chromium from the ``chromium`` package (``BLING_CHROMIUM``, default
+/usr/bin/chromium; .ci/run installs it), headless, no network beyond
+loopback. Without it the test is skipped on a local run and fails under CI
+(tests/ci_rule.py), so CI cannot pass without running it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import os
 import pathlib
 from contextlib import contextmanager
 
-import pytest
+from ci_rule import require
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("BLING_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = pathlib.Path(__file__).resolve().parent / "screenshots"  # gitignored
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--no-proxy-server"]
@@ -22,11 +22,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 def chromium_or_skip() -> str:
     """The path of Debian's Chromium, or skip (fail under CI) when it is not installed."""
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason + " and CI must run it")
-        pytest.skip(reason)
+    require(os.path.exists(CHROMIUM), "Chromium", f"{CHROMIUM}: apt-get install chromium")
     return CHROMIUM
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the call tests: Twilio's call requests, TwiML parsing, per-test BLING_CONFIG."""
+"""Helpers for the call tests: Twilio's call requests, TwiML parsing."""
 
 from __future__ import annotations
 
@@ -18,17 +18,6 @@ AGENT_2 = "+16175550102"
 EMAIL = "6175550123@blackhole.example.org"
 CALLER_QUERY = f"caller={quote(SUPPORTER)}&hotline={quote(HOTLINE)}"
 RING_CONFIG = f'[mailboxes.206906]\nring = ["{AGENT}", "{AGENT_2}"]\n'
-
-
-def configured_env(env: dict, tmp_path, request) -> dict:
-    """``env`` with BLING_CONFIG from the test's ``bling_config`` marker or ``env`` parameter, if any."""
-    marker = request.node.get_closest_marker("bling_config")
-    text = getattr(request, "param", None) or (marker.args[0] if marker else None)
-    if not text:
-        return env
-    path = tmp_path / "bling.toml"
-    path.write_text(text)
-    return dict(env, BLING_CONFIG=str(path))
 
 
 def twiml(resp) -> ET.Element:

@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["cassette_guard", "ci_rule", "plugin_hooks", "pytester"]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -32,8 +34,9 @@ def vcr_config():
     """Scrub credentials; match on method, full URL and body.
 
     Matching the body too means a cassette plays only for the exact request
-    Bling must send (vcrpy compares JSON and form bodies by value), so a test
-    fails when Bling sends anything else.
+    Bling must send (JSON by value; forms pair by pair, in order, blank
+    values kept: tests/cassette_guard.py), so a test fails when Bling sends
+    anything else.
     """
     return {
         "filter_headers": ["authorization"],
@@ -52,15 +55,19 @@ from bling.app import create_app  # noqa: E402
 from bling.services import build_services  # noqa: E402
 from bling.settings import load_settings  # noqa: E402
 
-from support import make_env  # noqa: E402
+from support import configured_env, make_env  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
-def env(store_url):
-    """A complete test environment (fake credentials), once per store engine."""
-    return make_env(store_url)
+def env(store_url, tmp_path, request):
+    """A complete test environment (fake credentials), once per store engine.
+
+    A ``@pytest.mark.bling_config("...")`` marker (on the test, class or
+    module: the closest wins) becomes the BLING_CONFIG file.
+    """
+    return configured_env(make_env(store_url), tmp_path, request)
 
 
 @pytest.fixture
@@ -119,10 +126,9 @@ def store_url(request, tmp_path):
     """Each store test runs on SQLite and on the real PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bling.db'}"
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; CI must run these tests")
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    from ci_rule import require  # imported late: pytest loads ci_rule as a plugin (assertion rewriting)
+
+    require(postgres_available(), "PostgreSQL", f"not reachable at {POSTGRES_URL}")
     return fresh_postgres(request.node.name)
 
 

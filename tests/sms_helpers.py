@@ -36,12 +36,28 @@ def agent_reply(client, thread_id: int = 90003, body: str | None = None, event: 
 
 
 def twilio_posts(vcr) -> list:
-    """The Twilio POSTs played so far (``vcr.requests`` is the whole cassette)."""
-    return [vcr.requests[i] for i, count in sorted(vcr.play_counts.items())
-            if count and "twilio" in vcr.requests[i].host and vcr.requests[i].method == "POST"]
+    """The Twilio POSTs sent so far, in the order sent (``vcr.requests`` is the whole cassette)."""
+    return sent(vcr, "POST", "", host="twilio")
+
+
+def sent(vcr, method: str, path_part: str, host: str = "") -> list:
+    """Requests like this that Bling sent and the cassette answered, in the order sent."""
+    return [r for r in vcr.played_requests if r.method == method and path_part in r.path and host in r.host]
 
 
 def played(vcr, method: str, path_part: str) -> int:
-    """How many times requests like this were played so far."""
+    """How many times requests like this were played so far (vcr.requests is the cassette, play_counts what ran)."""
     return sum(count for i, count in vcr.play_counts.items()
                if vcr.requests[i].method == method and path_part in vcr.requests[i].path)
+
+
+def drain_until_dead(services, clock) -> dict:
+    """Run the queue through every attempt (the clock moved past each retry); the summed outcomes."""
+    from bling.worker import MAX_ATTEMPTS, drain
+
+    outcomes: dict = {}
+    for _ in range(MAX_ATTEMPTS + 2):
+        for outcome, count in drain(services).items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        clock.advance(4000)
+    return outcomes

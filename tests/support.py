@@ -43,6 +43,17 @@ def make_env(store_path: str, **overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v is not None}
 
 
+def configured_env(env: dict, tmp_path, request) -> dict:
+    """``env`` with BLING_CONFIG from the test's ``bling_config`` marker (the closest one) or ``env`` parameter, if any."""
+    marker = request.node.get_closest_marker("bling_config")
+    text = getattr(request, "param", None) or (marker.args[0] if marker else None)
+    if not text:
+        return env
+    path = tmp_path / "bling.toml"
+    path.write_text(text)
+    return dict(env, BLING_CONFIG=str(path))
+
+
 def load_form(name: str, **overrides: str) -> list[tuple[str, str]]:
     """A Twilio form fixture (tests/fixtures/twilio/<name>.txt) as ordered pairs."""
     from urllib.parse import parse_qsl
@@ -87,3 +98,11 @@ def post_helpscout(client, path: str, payload, event: str = "convo.agent.reply.c
     elif signature is not None:
         headers["X-HelpScout-Signature"] = signature
     return client.simulate_post(path, body=body, content_type=falcon.MEDIA_JSON, headers=headers)
+
+
+def plugin_module(name: str):
+    """plugins/<name>.py as Bling loads it: the module object whose hooks Bling registers."""
+    from bling.plugin_loader import load_plugins
+    from bling.settings import ROOT
+
+    return load_plugins(str(ROOT / "plugins"), entry_points=False)[1][name].module

@@ -19,15 +19,7 @@ timezone = "America/New_York"
 hours = ["mon-fri 09:00-17:00"]
 timezone = "Europe/London"
 """
-
-
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    marker = request.node.get_closest_marker("bling_config")
-    path = tmp_path / "bling.toml"
-    path.write_text(marker.args[0] if marker else CONFIG)
-    return dict(env, BLING_CONFIG=str(path))
+pytestmark = pytest.mark.bling_config(CONFIG)
 
 
 def at(clock, iso: str) -> None:

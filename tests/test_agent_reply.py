@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
 
-from bling.twilio_api import TwilioAmbiguous
-from bling.worker import drain
+from bling.twilio_api import TwilioAmbiguous, TwilioTransient
+from bling.worker import MAX_ATTEMPTS, drain
+from sms_helpers import drain_until_dead, played, twilio_posts
 from support import load_json, post_helpscout
 
 HS = "/bling/helpscout_webhook"
@@ -51,13 +54,15 @@ def test_customer_without_phone_in_payload_is_read_once(client, services, vcr):
 
 @pytest.mark.vcr
 def test_long_reply_goes_out_complete_in_parts(client, services, vcr):
+    """Planted bug: the parts sent in reverse order (each still matches its own interaction)."""
+    words = [f"w{n:04d}" for n in range(1, 401)]
     payload = load_json("agent_reply_v2")
-    newest(payload)["body"] = "<p>" + ("word " * 400).strip() + "</p>"
+    newest(payload)["body"] = "<p>" + " ".join(words) + "</p>"
     reply(client, payload)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played
-    sent = [r for r in vcr.requests if "twilio" in r.host]
-    assert len(sent) == 2  # in order: the cassette lists part 1 then part 2
+    parts = [dict(parse_qsl(r.body.decode()))["Body"] for r in twilio_posts(vcr)]
+    assert len(parts) == 2 and parts[0].startswith("w0001 ") and parts[1].endswith(" w0400")
+    assert " ".join(parts).split() == words  # part 1 first, nothing lost or repeated
 
 
 @pytest.mark.vcr
@@ -103,6 +108,21 @@ def test_twilio_timeout_after_send_is_not_sent_twice(client, services, clock, vc
     clock.advance(600)
     assert drain(services) == {"done": 1}
     assert len(calls) == 1 and vcr.all_played
+
+
+@pytest.mark.vcr
+def test_a_reply_that_never_goes_out_leaves_the_agent_a_note(client, services, clock, vcr, monkeypatch):
+    """handle_failure: once the job is dead, the agent reads that the reply was not texted.
+
+    Planted bug: agent_reply's handle_failure adds no note (the agent believes the supporter got it).
+    """
+    def twilio_down(**kwargs):
+        raise TwilioTransient("Twilio answered 503")
+
+    monkeypatch.setattr(services.twilio, "send_sms", twilio_down)
+    reply(client)
+    assert drain_until_dead(services, clock) == {"retry": MAX_ATTEMPTS - 1, "dead": 1}
+    assert played(vcr, "POST", "/conversations/5001/notes") == 1
 
 
 def test_ignored_replies_are_not_stored(client, services):

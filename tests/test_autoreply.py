@@ -8,17 +8,6 @@ from bling.worker import drain
 from support import load_form, post_twilio
 
 
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    text = request.node.get_closest_marker("bling_config")
-    if text:
-        path = tmp_path / "bling.toml"
-        path.write_text(text.args[0])
-        env = dict(env, BLING_CONFIG=str(path))
-    return env
-
-
 @pytest.mark.vcr
 @pytest.mark.bling_config('[mailboxes.206906]\nauto_reply = "Thanks for texting the Boston hotline!"\n')
 def test_per_mailbox_auto_reply_text_is_sent(client, services, vcr):
@@ -32,7 +21,7 @@ def test_per_mailbox_auto_reply_text_is_sent(client, services, vcr):
 def test_empty_auto_reply_turns_it_off(client, services, vcr):
     post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
     assert drain(services) == {"done": 1}
-    assert vcr.all_played and not any("twilio" in r.host for r in vcr.requests)
+    assert vcr.all_played and not any("twilio" in r.host for r in vcr.played_requests)
 
 
 @pytest.mark.vcr

@@ -13,16 +13,10 @@ import json
 import pytest
 
 from bling.worker import drain
-from call_support import RING_CONFIG, call, configured_env, follow, twiml, verbs
+from call_support import RING_CONFIG, call, follow, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
 
 FIRST_LOOK = 120 + 60
-
-
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    return configured_env(env, tmp_path, request)
 
 
 def results(services) -> dict[str, dict]:

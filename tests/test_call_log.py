@@ -13,18 +13,12 @@ import pytest
 
 from bling.sms_state import cached_match
 from bling.worker import drain
-from call_support import CALL_SID, call, configured_env, twiml, verbs
+from call_support import CALL_SID, call, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
 
 DIAL_DONE = "/bling/twilio_voice/dial_done"
 VOICEMAIL = "/bling/twilio_voice/voicemail"
 FIRST_LOOK = 120 + 60  # max_voicemail_seconds + the grace for the prompt
-
-
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    return configured_env(env, tmp_path, request)
 
 
 def state_of(services, key: str) -> dict:
@@ -137,7 +131,6 @@ def test_hidden_caller_answered_call_leaves_only_the_job_record(client, services
     assert drain(services) == {"done": 1}
     (row,) = services.store.rows()
     assert json.loads(row["result"])["outcome"] == "answered"
-
 
 
 def test_hidden_caller_offered_voicemail_needs_no_look_at_the_call(client, services):

@@ -42,3 +42,19 @@ def test_cassette_shapes_are_faithful(path):
                 assert "resource-id" in headers, f"{path}: Help Scout 201 without Resource-ID"
         if "api.twilio.com" in request["uri"] and status >= 400:
             assert '"code"' in body and '"status"' in body, f"{path}: Twilio error without code/status"
+
+
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_cassette_says_where_its_shapes_come_from(path):
+    """Every cassette opens with a comment naming its source (and flagging [UNCONFIRMED] shapes).
+
+    Planted bug: a cassette without a header (the 13 in test_twilio_api had none).
+    """
+    header = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    assert header, f"{path}: start with a comment saying where the shapes come from (see tests/README.md)"
+    assert re.search(r"\.md\b|reference|twilio-python|modelled|recorded|hand-written|authored", " ".join(header), re.I), \
+        f"{path}: the header names no source (shared/docs/reference/…, twilio-python fixtures, MODELLED…)"

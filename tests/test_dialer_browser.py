@@ -1,20 +1,18 @@
 """End to end in a real browser: the widget's link, the dialer page, the call Bling places.
 
-Playwright for Python drives Debian's Chromium (/usr/bin/chromium; no browser
+Playwright for Python drives Debian's Chromium (tests/browser.py; no browser
 is ever downloaded). Bling runs in a background thread on the stdlib's
 wsgiref server; Chromium resolves the public host ``dialer.example.com`` to
 it. Twilio's progress callbacks are signed and sent as Twilio would; the
 Twilio and Help Scout calls replay from a cassette that matches on the body,
 so the test passes only if Bling asked Twilio for exactly that call.
 
-Without /usr/bin/chromium the test is skipped — except under CI=true, where
-it fails: CI installs the ``chromium`` package (.ci/run).
+Without Chromium the test is skipped on a local run and fails under CI
+(tests/ci_rule.py): CI installs the ``chromium`` package (.ci/run).
 """
 
 from __future__ import annotations
 
-import os
-import pathlib
 import re
 import threading
 from urllib.parse import parse_qs, urlencode
@@ -26,16 +24,12 @@ import pytest
 from bling.app import create_app
 from bling.dialer.call_log import DialerCalls
 from bling.worker import drain
+from browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_or_skip
 from dialer_support import AGENT, AGENT_SID, APP_SECRET, app_payload, dialer_env
 from support import HOTLINE, SUPPORTER, load_form, post_helpscout, twilio_signature
 
-CHROMIUM = "/usr/bin/chromium"
 HOST = "dialer.example.com"
 PUBLIC = f"http://{HOST}"
-SCREENSHOTS = pathlib.Path(__file__).resolve().parent / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--no-proxy-server"]
-
 
 
 @pytest.fixture
@@ -51,13 +45,8 @@ def env(store_url):
 
 @pytest.fixture
 def chromium():
-    """The path of Debian's Chromium, or skip (fail under CI) when it is not installed."""
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason + " and CI must run it")
-        pytest.skip(reason)
-    return CHROMIUM
+    """The path of Debian's Chromium (skipped locally, failed under CI, when missing)."""
+    return chromium_or_skip()
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -149,7 +138,7 @@ def test_agent_dials_from_the_widget_link(client, services, server, chromium, vc
 
     drain(services)  # the note
     assert vcr.all_played
-    asked = parse_qs(next(r for r in vcr.requests if r.path.endswith("/Calls.json")).body.decode())
+    asked = parse_qs(next(r for r in vcr.played_requests if r.path.endswith("/Calls.json")).body.decode())
     assert asked["To"] == [AGENT] and asked["From"] == [HOTLINE]
     assert asked["Url"] == [f"{PUBLIC}/bling/dialer/answer?call={call['id']}"]
     ended = DialerCalls(services.store).get(call["id"])

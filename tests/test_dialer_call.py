@@ -54,7 +54,7 @@ def test_dial_rings_the_agent_from_the_hotline(client, services, page, vcr):
     resp = dial(client, token, csrf)
     assert resp.status_code == 201
     assert resp.json["state"] == "calling" and resp.json["message"] == "Calling you…" and not resp.json["final"]
-    assert vcr.all_played and len(vcr.requests) == 1
+    assert vcr.all_played and len(vcr.played_requests) == 1
     (call,) = calls(services)
     assert call["id"] == resp.json["call"] == tokens.call_id(SECRET_KEY, call["token_id"], 1)
     assert (call["agent_phone"], call["supporter"], call["hotline"], call["agent_sid"], call["agent_status"]) == \

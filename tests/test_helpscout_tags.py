@@ -21,5 +21,6 @@ def test_tags_are_added_to_the_ones_the_conversation_has(helpscout, vcr):
 
 @pytest.mark.vcr
 def test_nothing_is_written_when_every_tag_is_there(helpscout, vcr):
+    """Planted bug: the tags PUT even when nothing changes (an unmatched request)."""
     assert helpscout.tag_conversation(7001, ["vip"]) == ["vip", "urgent"]
-    assert vcr.all_played and [r.method for r in vcr.requests] == ["POST", "GET"]  # token, read: no PUT
+    assert [r.method for r in vcr.played_requests] == ["POST", "GET"]  # token, read: no PUT

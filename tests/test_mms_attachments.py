@@ -17,17 +17,6 @@ TW = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000
 MEDIA = f"{TW}/Messages/MM22222222222222222222222222222222/Media"
 
 
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    marker = request.node.get_closest_marker("bling_config")
-    if marker:
-        path = tmp_path / "bling.toml"
-        path.write_text(marker.args[0])
-        env = dict(env, BLING_CONFIG=str(path))
-    return env
-
-
 def media_form(items: list[tuple[str, str]]) -> dict:
     form = {"NumMedia": str(len(items)), "MediaUrl0": None, "MediaContentType0": None, "MediaUrl1": None,
             "MediaContentType1": None}
@@ -68,6 +57,20 @@ def test_picture_without_text_is_attached(client, services, vcr):
     text(client, "", 1, form="sms_mms", **media_form([(f"{MEDIA}/ME01000000000000000000000000000001", "image/jpeg")]))
     assert drain(services) == {"done": 1}
     assert vcr.all_played
+
+
+@pytest.mark.vcr
+def test_picture_behind_a_cdn_redirect_is_attached_without_credentials_to_the_cdn(client, services, vcr):
+    """Twilio's media URL redirects to a signed CDN URL: followed, and the CDN never sees the account's token.
+
+    Planted bug: the redirect followed by hand with ``auth=`` (Basic auth sent to the CDN).
+    """
+    services.store.remember_conversation(MAILBOX_ID, SUPPORTER, 7001, 2)
+    text(client, "", 1, form="sms_mms", **media_form([(f"{MEDIA}/ME01000000000000000000000000000001", "image/jpeg")]))
+    assert drain(services) == {"done": 1}
+    media, cdn = [r for r in vcr.played_requests if r.method == "GET"]
+    assert media.host == "api.twilio.com" and media.headers["Authorization"].startswith("Basic ")
+    assert cdn.host == "mms.twiliocdn.com" and "Authorization" not in cdn.headers
 
 
 PHOTO = {"id": 1234, "hash": "4739784d4ee19b445d0ab600f6a99784628c005a", "mimeType": "image/jpeg", "filename": "photo.jpg",

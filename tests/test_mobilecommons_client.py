@@ -25,13 +25,6 @@ UNTIL = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 SAMPLE = os.path.join(FIXTURES, "mobilecommons", "sample_profile.json")
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    """Match on the body too: a cassette plays only for the exact form Bling must post."""
-    return {"filter_headers": ["authorization"], "decode_compressed_response": True, "record_mode": "none",
-            "match_on": ["method", "scheme", "host", "port", "path", "query", "body"]}
-
-
 @pytest.fixture
 def mc():
     return MobileCommonsClient("bling-test", PASSWORD)

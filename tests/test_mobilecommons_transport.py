@@ -11,15 +11,18 @@ import pytest
 
 from bling.mailboxes import Mailbox
 from bling.mobilecommons import MobileCommonsRefused
-from bling.plugin_loader import load_plugins
-from bling.settings import ROOT
 from bling.worker import drain
-from support import HOTLINE, MAILBOX_ID, load_json, make_env, post_helpscout
+from support import HOTLINE, MAILBOX_ID, load_json, make_env, post_helpscout, plugin_module
 
-PLUGIN = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["mobilecommons_transport"].module
 CAMPAIGN = "189358"
 MC_MAILBOX = 206908
 HS = "/bling/helpscout_webhook"
+
+
+@pytest.fixture
+def plugin():
+    """plugins/mobilecommons_transport.py as Bling has it loaded now (another test may have reloaded it)."""
+    return plugin_module("mobilecommons_transport")
 
 
 
@@ -37,22 +40,22 @@ def reply_in_mobilecommons_mailbox(client):
 
 @pytest.mark.vcr
 def test_agent_reply_goes_out_through_mobile_commons(client, services, vcr):
+    """Planted bug: the reply also sent through Twilio."""
     reply_in_mobilecommons_mailbox(client)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played
-    assert not [r for r in vcr.requests if "twilio" in r.host]
+    assert not [r for r in vcr.played_requests if "twilio" in r.host]
     (row,) = services.store.rows()
     assert '"sms_sids": ["7400000101"]' in row["result"]
 
 
 @pytest.mark.vcr
 def test_ambiguous_send_is_found_in_the_profile_not_repeated(client, services, clock, vcr):
+    """Planted bug: the ambiguous send_message repeated instead of looked up."""
     reply_in_mobilecommons_mailbox(client)
     assert drain(services) == {"retry": 1}
     clock.advance(3600)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played
-    assert len([r for r in vcr.requests if r.path.endswith("/send_message")]) == 1
+    assert len([r for r in vcr.played_requests if r.path.endswith("/send_message")]) == 1
     (row,) = services.store.rows()
     assert '"sms_sids": ["7400000102"]' in row["result"]  # the id found in the supporter's history
 
@@ -66,17 +69,17 @@ def test_opted_out_supporter_is_explained_to_the_agent(client, services, vcr):
     assert '"sms_error": 6' in row["result"]
 
 
-def test_attachments_are_refused_with_a_reason():
+def test_attachments_are_refused_with_a_reason(plugin):
     context = SimpleNamespace(settings=SimpleNamespace(mobilecommons_username="u", mobilecommons_password="p",
                                                        mobilecommons_api_url="https://secure.mcommons.com/api/"))
     mailbox = Mailbox("mobilecommons", CAMPAIGN, MC_MAILBOX)
     with pytest.raises(MobileCommonsRefused) as caught:
-        PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "See attached", ["https://example.org/a.png"])
+        plugin.transport_send_sms(context, mailbox, "+16175550123", "See attached", ["https://example.org/a.png"])
     assert caught.value.permanent and "sends text only" in caught.value.explanation
 
 
-def test_other_transports_are_left_alone():
+def test_other_transports_are_left_alone(plugin):
     context = SimpleNamespace()  # any use of settings or a client would raise
     for mailbox in (None, Mailbox("twilio", HOTLINE, MAILBOX_ID)):
-        assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
-        assert PLUGIN.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None
+        assert plugin.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
+        assert plugin.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None

@@ -8,20 +8,9 @@ from bling.opt_outs import classify, hotline_key, normalise_keyword
 from bling.sms_state import is_opted_out, opt_out_row
 from bling.worker import drain
 from sms_helpers import agent_reply, text, twilio_posts
-from support import HOTLINE, MAILBOX_ID, SUPPORTER
+from support import HOTLINE, MAILBOX_ID, SUPPORTER, plugin_module
 
 HOTLINE_KEY = f"twilio:{HOTLINE}"
-
-
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    marker = request.node.get_closest_marker("bling_config")
-    if marker:
-        path = tmp_path / "bling.toml"
-        path.write_text(marker.args[0])
-        env = dict(env, BLING_CONFIG=str(path))
-    return env
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -130,10 +119,8 @@ def test_keywords_that_say_when_they_were_sent_apply_in_the_order_sent(services)
     """Mobile Commons events carry ``received_at``: a batch applies in order, a back-filled older one is history."""
     from bling.context import Context
     from bling.mailboxes import Mailbox
-    from bling.plugin_loader import load_plugins
-    from bling.settings import ROOT
 
-    plugin = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["opt_out"].module
+    plugin = plugin_module("opt_out")
     mailbox = Mailbox("mobilecommons", "189358", MAILBOX_ID)
 
     def sent(body: str, when: str) -> str | None:
@@ -147,3 +134,23 @@ def test_keywords_that_say_when_they_were_sent_apply_in_the_order_sent(services)
     row = opt_out_row(services.store, "mobilecommons:189358", SUPPORTER)
     assert row["opted_out"] is False and row["source"] == "START"
     assert plugin.hotline_name(mailbox) == "mobilecommons:189358"
+
+
+def test_a_stop_that_never_reached_help_scout_still_counts(services):
+    """handle_failure: the job died (Help Scout down), but STOP and START still apply; other texts change nothing.
+
+    Planted bug: opt_out's handle_failure does nothing (a supporter who texted STOP keeps getting texts).
+    """
+    from bling.context import Context
+    from bling.helpscout import HelpScoutTransient
+
+    plugin = plugin_module("opt_out")
+    context = Context(settings=services.settings, route=None, services=services,
+                      mailbox=services.settings.mailbox_by_id(MAILBOX_ID))
+    down = HelpScoutTransient("Help Scout answered 503")
+    plugin.handle_failure(context, {"from_": SUPPORTER, "body": "STOP"}, down)
+    assert is_opted_out(services.store, HOTLINE_KEY, SUPPORTER)
+    plugin.handle_failure(context, {"from_": SUPPORTER, "body": "Hello?"}, down)
+    assert is_opted_out(services.store, HOTLINE_KEY, SUPPORTER)
+    plugin.handle_failure(context, {"from_": SUPPORTER, "body": "START"}, down)
+    assert not is_opted_out(services.store, HOTLINE_KEY, SUPPORTER)

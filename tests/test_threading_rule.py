@@ -48,7 +48,7 @@ def test_recent_activity_costs_no_extra_request(client, services, clock, vcr):
     clock.advance(5 * DAY)
     text(client, "Hi again", 1)
     assert drain(services) == {"done": 1}
-    assert vcr.all_played and len(vcr.requests) == 2  # token + the thread: no GET of the conversation
+    assert vcr.all_played and len(vcr.played_requests) == 2  # token + the thread: no GET of the conversation
 
 
 @pytest.mark.vcr

@@ -31,7 +31,7 @@ def transcription(client, **overrides):
 
 def thread_writes(vcr) -> list[str]:
     """The texts of the phone threads written, in order."""
-    return [json.loads(r.body)["text"].split(":")[0] for r in vcr.requests
+    return [json.loads(r.body)["text"].split(":")[0] for r in vcr.played_requests
             if r.method == "POST" and r.path.endswith("/phones")]
 
 

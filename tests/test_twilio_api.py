@@ -47,8 +47,8 @@ def gateway():
 
 
 def sent_form(cassette, index=0):
-    """The form fields of a request the cassette played, in order."""
-    body = cassette.requests[index].body
+    """The form fields of a request Bling sent (and the cassette answered), in order."""
+    body = cassette.played_requests[index].body
     return parse_qsl(body.decode() if isinstance(body, bytes) else body, keep_blank_values=True)
 
 
@@ -67,7 +67,7 @@ def test_send_sms_returns_sid_and_posts_form(vcr, gateway):
 
     assert sid == "SM5f1c1e3e9b7a4d0c8e2f6a1b3c5d7e90"
     assert vcr.play_count == 1 and vcr.all_played
-    request = vcr.requests[0]
+    request = vcr.played_requests[0]
     assert request.method == "POST"
     assert request.uri == MESSAGES_URL
     assert sent_form(vcr) == [
@@ -260,7 +260,7 @@ def test_base_url_replaces_api_host(vcr, monkeypatch):
 
     assert sid == "SM9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
     assert vcr.play_count == 1
-    assert vcr.requests[0].uri == f"{LOCAL_DOUBLE}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert vcr.played_requests[0].uri == f"{LOCAL_DOUBLE}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
 def test_default_base_url():
@@ -276,7 +276,7 @@ def test_find_sent_message_found(vcr, gateway):
     sid = gateway.find_sent_message(HOTLINE, SUPPORTER, REPLY, SENT_AT)
 
     assert sid == "SM5f1c1e3e9b7a4d0c8e2f6a1b3c5d7e90"
-    query = dict(parse_qsl(vcr.requests[0].uri.split("?", 1)[1]))
+    query = dict(parse_qsl(vcr.played_requests[0].uri.split("?", 1)[1]))
     assert query == {"To": SUPPORTER, "From": HOTLINE, "DateSent>": "2026-11-24", "PageSize": "50"}
 
 

@@ -22,11 +22,6 @@ RECORDING_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recor
 LOCAL_DOUBLE = "http://127.0.0.1:8999"
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    return {"filter_headers": ["authorization"], "record_mode": "none", "decode_compressed_response": True}
-
-
 @pytest.fixture
 def gateway():
     return TwilioGateway(ACCOUNT_SID, AUTH_TOKEN)
@@ -50,6 +45,19 @@ def test_download_recording_as_mp3_with_basic_auth(vcr, gateway, monkeypatch):
     expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
     assert request.headers["Authorization"] == f"Basic {expected}"
     assert vcr.all_played
+
+
+@pytest.mark.vcr
+def test_download_follows_the_redirect_to_the_cdn_without_credentials(vcr, gateway):
+    """Twilio answers a recording's media URL with a redirect to a signed CDN URL.
+
+    Planted bug: the redirect followed by hand with ``auth=`` (the account's token sent to the CDN).
+    """
+    audio, mime = gateway.download_recording(RECORDING_URL, limit=1024)
+    assert mime == "audio/mpeg" and audio.startswith(b"ID3") and len(audio) == 18
+    twilio, cdn = vcr.played_requests
+    assert twilio.uri == RECORDING_URL + ".mp3" and twilio.headers["Authorization"].startswith("Basic ")
+    assert cdn.host == "com-twilio-us1-recordings.s3.amazonaws.com" and "Authorization" not in cdn.headers
 
 
 @pytest.mark.vcr
@@ -83,7 +91,7 @@ def test_download_goes_through_the_configured_api_url(vcr):
     gateway = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, base_url=LOCAL_DOUBLE)
     audio, _mime = gateway.download_recording(RECORDING_URL, limit=1024)
     assert audio.startswith(b"ID3")
-    assert vcr.requests[0].uri == f"{LOCAL_DOUBLE}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING_SID}.mp3"
+    assert vcr.played_requests[0].uri == f"{LOCAL_DOUBLE}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING_SID}.mp3"
 
 
 @pytest.mark.vcr

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from bling.mailboxes import Mailbox
-from bling.plugin_loader import load_plugins
-from bling.settings import ROOT
+import pytest
 
-PLUGIN = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]["twilio_transport"].module
+from bling.mailboxes import Mailbox
+from support import plugin_module
+
+
+@pytest.fixture
+def plugin():
+    """plugins/twilio_transport.py as Bling has it loaded now (another test may have reloaded it)."""
+    return plugin_module("twilio_transport")
 
 
 class FakeGateway:
@@ -25,26 +30,26 @@ class FakeGateway:
         return None
 
 
-def test_sends_from_the_hotline_number():
+def test_sends_from_the_hotline_number(plugin):
     gateway = FakeGateway()
     context = SimpleNamespace(twilio=gateway, settings=SimpleNamespace(public_base=lambda: ""))
     mailbox = Mailbox("twilio", "+16175550100", 1)
-    assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) == "SM1"
+    assert plugin.transport_send_sms(context, mailbox, "+16175550123", "hi", []) == "SM1"
     assert gateway.sent == [{"from_": "+16175550100", "to": "+16175550123", "body": "hi", "media_urls": None,
                              "status_callback": None}]  # no BLING_PUBLIC_URL: no status callback
 
 
-def test_other_transports_are_left_alone():
+def test_other_transports_are_left_alone(plugin):
     gateway = FakeGateway()
     context = SimpleNamespace(twilio=gateway)
     mailbox = Mailbox("mobilecommons", "12345", 1)
-    assert PLUGIN.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
-    assert PLUGIN.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None
+    assert plugin.transport_send_sms(context, mailbox, "+16175550123", "hi", []) is None
+    assert plugin.transport_find_sms(context, mailbox, "+16175550123", "hi", 0.0) is None
     assert gateway.sent == [] and gateway.looked == []
 
 
-def test_find_returns_a_list_and_passes_utc_time():
+def test_find_returns_a_list_and_passes_utc_time(plugin):
     gateway = FakeGateway()
     mailbox = Mailbox("twilio", "+16175550100", 1)
-    assert PLUGIN.transport_find_sms(SimpleNamespace(twilio=gateway), mailbox, "+16175550123", "hi", 1795608000.0) == []
+    assert plugin.transport_find_sms(SimpleNamespace(twilio=gateway), mailbox, "+16175550123", "hi", 1795608000.0) == []
     assert gateway.looked[0][3] == datetime(2026, 11, 25, 12, tzinfo=timezone.utc)

@@ -17,16 +17,11 @@ from bling.call_twiml import NOT_IN_SERVICE
 from bling.services import build_services
 from bling.settings import load_settings
 from bling.store import Store
-from call_support import (AGENT, AGENT_2, CALL_SID, CALLER_QUERY, RING_CONFIG, call, configured_env, twiml,
+from call_support import (AGENT, AGENT_2, CALL_SID, CALLER_QUERY, RING_CONFIG, call, twiml,
                           verbs)
 from support import HOTLINE, PUBLIC_URL, SUPPORTER, load_form, make_env, post_twilio, twilio_signature
 
 VOICE = "/bling/twilio_voice"
-
-
-@pytest.fixture
-def env(env, tmp_path, request):
-    return configured_env(env, tmp_path, request)
 
 
 def url(path: str, query: str = "") -> str:
