@@ -111,7 +111,8 @@ def call_hotline(state: SandboxState, settings, from_: str, to: str, speech: str
                           status_callback=number["config"].get("status_callback") or None)
     log = simulate_call(_target(settings), from_, to, options, on_line=lines.append, start_url=voice_url.split("#")[0],
                         direction="inbound", call_sid=call["sid"],
-                        on_recording=lambda sid, call_sid, seconds: state.add_recording(sid, call_sid, seconds))
+                        on_recording=lambda sid, call_sid, seconds: state.add_recording(sid, call_sid, seconds),
+                        on_leg=state.note_leg)
     failed = any(code >= 400 for _url, code in log.requests)
     state.set_call(call["sid"], "failed" if failed else "completed", lines)
     return {"sid": call["sid"], "lines": lines}

@@ -55,6 +55,7 @@ class SandboxStateView:
                 customer = state.customer(customer_id=conversation["customer_id"]) or {}
                 conversations.append({
                     "id": conversation["id"], "subject": conversation["subject"], "status": conversation["status"],
+                    "tags": json.loads(conversation["tags"] or "[]"),
                     "customer": customer.get("phone") or customer.get("email"),
                     "threads": [{"id": t["id"], "type": t["type"], "body": t["body"], "by": t["by_type"],
                                  "at": t["created_at"]} for t in reversed(state.threads_of(conversation["id"]))],
@@ -69,6 +70,7 @@ class SandboxStateView:
             "mailboxes": mailboxes,
             "webhooks": [{k: v for k, v in h.items() if k != "secret"} for h in state.webhooks()],
             "features": {"voice": VOICE_PATH in paths, "callback": SIDEBAR_APP_PATH in paths},
+            "jobs": _jobs(self.services.store),
         }
 
 
@@ -103,6 +105,16 @@ class SandboxAction:
         resp.media = result
 
 
+def _jobs(store) -> dict:
+    """Bling's own queue as the page shows it: counts, dead letters, and events waiting for a retry."""
+    def brief(row: dict) -> dict:
+        return {"id": row["id"], "key": row["key"], "route": row["route"], "attempts": row["attempts"],
+                "error": (row["last_error"] or "")[:300], "next": row["next_attempt_at"]}
+
+    return {"counts": store.counts(), "dead": [brief(r) for r in store.rows("dead", 20)],
+            "waiting": [brief(r) for r in store.rows("pending", 20)]}
+
+
 def _message(row: dict, phone: str) -> dict:
     return {"sid": row["sid"], "mine": row["from_"] == phone, "other": row["to"] if row["from_"] == phone else row["from_"],
             "body": row["body"], "status": row["status"], "note": row["note"], "at": row["created_at"]}
@@ -110,7 +122,7 @@ def _message(row: dict, phone: str) -> dict:
 
 def _call(row: dict) -> dict:
     return {"sid": row["sid"], "from": row["from_"], "to": row["to"], "status": row["status"],
-            "log": row["log"].splitlines(), "at": row["created_at"]}
+            "direction": row["direction"], "log": row["log"].splitlines(), "at": row["created_at"]}
 
 
 def add_page_routes(app, state: SandboxState, services) -> None:
