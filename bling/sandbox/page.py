@@ -90,7 +90,8 @@ class SandboxAction:
             if name == "text":
                 result = actions.text_hotline(self.state, settings, data.get("from", ""), data.get("to", ""), data.get("body", ""))
             elif name == "call":
-                result = actions.call_hotline(self.state, settings, data.get("from", ""), data.get("to", ""), data.get("speech", ""))
+                result = actions.call_hotline(self.state, settings, data.get("from", ""), data.get("to", ""),
+                                              data.get("speech", ""), data.get("answer", "no-answer"))
             elif name == "reply":
                 result = actions.agent_reply(self.state, settings, int(data.get("conversation", 0)), data.get("body", ""))
             elif name == "sidebar":
