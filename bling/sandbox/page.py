@@ -58,7 +58,8 @@ class SandboxStateView:
                     "tags": json.loads(conversation["tags"] or "[]"),
                     "customer": customer.get("phone") or customer.get("email"),
                     "threads": [{"id": t["id"], "type": t["type"], "body": t["body"], "by": t["by_type"],
-                                 "at": t["created_at"]} for t in reversed(state.threads_of(conversation["id"]))],
+                                 "at": t["created_at"], "attachments": [_attachment(a) for a in t["attachments"]]}
+                                for t in reversed(state.threads_of(conversation["id"]))],
                 })
             mailboxes.append({"id": hotline["mailbox_id"], "name": hotline["name"], "conversations": conversations})
         resp.media = {
@@ -114,6 +115,13 @@ def _jobs(store) -> dict:
 
     return {"counts": store.counts(), "dead": [brief(r) for r in store.rows("dead", 20)],
             "waiting": [brief(r) for r in store.rows("pending", 20)]}
+
+
+def _attachment(found: dict) -> dict:
+    """An attachment's name, type and size (the page never shows its data)."""
+    data = found.get("data") or ""
+    return {"name": found.get("fileName") or "attachment", "type": found.get("mimeType") or "",
+            "bytes": len(data) * 3 // 4}
 
 
 def _message(row: dict, phone: str) -> dict:

@@ -44,6 +44,7 @@ PAGE = r"""<!doctype html>
   .jobs li { margin-bottom:4px; overflow-wrap:anywhere; }
   .thread.note { background:var(--note); }
   .thread.message { background:#e8f1fb; }
+  .attachment { margin-top:4px; font-size:12px; color:#374151; }
   .thread .who { font-size:12px; color:var(--muted); }
   .muted { color:var(--muted); }
   .error { color:#b42318; }
@@ -161,7 +162,7 @@ function renderPhones(d) {
     const bubbles = $(".bubbles", card);
     const atBottom = bubbles.scrollTop + bubbles.clientHeight >= bubbles.scrollHeight - 4;
     bubbles.replaceChildren(...p.messages.map(m => el("div", { class: "bubble" + (m.mine ? " mine" : ""), title: m.note || "" },
-      m.body, el("small", { text: `${m.mine ? "to" : "from"} ${m.other} · ${when(m.at)}` }))));
+      m.body, el("small", { text: `${m.mine ? "to" : "from"} ${m.other} · ${when(m.at)}${m.mine ? "" : " · " + m.status}` }))));
     if (atBottom) bubbles.scrollTop = bubbles.scrollHeight;
     $(".calls", card).replaceChildren(...callList(p.calls));
   }
@@ -206,7 +207,8 @@ function renderMailboxes(d) {
 }
 function conversationView(c, d) {
   const threads = c.threads.map(t => el("div", { class: "thread " + t.type, "data-testid": "thread-" + t.id },
-    el("div", { class: "who", text: `${THREAD_LABELS[t.type] || t.type} · ${when(t.at)}` }), plain(t.body)));
+    el("div", { class: "who", text: `${THREAD_LABELS[t.type] || t.type} · ${when(t.at)}` }), plain(t.body),
+    ...t.attachments.map(a => el("div", { class: "attachment", "data-testid": "attachment", text: `Attached: ${a.name} (${a.type}, ${Math.round(a.bytes / 1024)} KB)` }))));
   const reply = el("textarea", { placeholder: "Reply to the supporter as an agent…", "data-testid": "reply-text" });
   const send = el("button", { text: "Reply as agent", "data-testid": "reply-send", onclick: async () => {
     if (!reply.value.trim()) return;
