@@ -256,7 +256,12 @@ def jobs() -> None:
 def jobs_list(state, limit) -> None:
     """List events, newest first."""
     services = _services_or_exit(waker=_NoWaker())
-    for row in services.store.rows(state, limit):
+    rows = services.store.rows(state, limit)
+    if not rows:
+        click.echo(f"no {state + ' ' if state else ''}jobs")
+        return
+    click.echo(f"{'ID':>7} {'STATE':8} {'TRIES':>8}  {'CREATED (UTC)':19}  KEY  LAST ERROR")
+    for row in rows:
         when = datetime.fromtimestamp(row["created_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         error = f"  {row['last_error'][:80]}" if row["last_error"] and row["state"] != "done" else ""
         click.echo(f"{row['id']:>7} {row['state']:8} {row['attempts']:>2} tries  {when}  {row['key']}{error}")

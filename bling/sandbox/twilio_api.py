@@ -21,6 +21,7 @@ import struct
 import threading
 import time
 import wave
+import weakref
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlencode
@@ -37,6 +38,15 @@ DELIVERY_STEP_SECONDS = 0.5  # queued → sent → delivered, each after this lo
 RING_SECONDS, TALK_SECONDS = 2.0, 5  # a Call back: the phones ring, then the agent and supporter talk
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
+
+
+_deliveries: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def finish_deliveries(timeout: float = 5.0) -> None:
+    """Wait for texts still on their way (their status callbacks), e.g. before Bling stops."""
+    for thread in list(_deliveries):
+        thread.join(timeout)
 
 
 def rfc2822(moment: float) -> str:
@@ -169,8 +179,10 @@ class TwilioStandIn:
         if self.opted_out(from_, to):
             raise _error(400, 21610, "Attempt to send to unsubscribed recipient")
         row = self.state.add_message("outbound-api", from_, to, body, "queued")
-        threading.Thread(target=self._deliver, args=(row, form.get("StatusCallback")), daemon=True,
-                         name="sandbox-delivery").start()
+        thread = threading.Thread(target=self._deliver, args=(row, form.get("StatusCallback")), daemon=True,
+                                  name="sandbox-delivery")
+        thread.start()
+        _deliveries.add(thread)
         return self.message_json(row)
 
     def _deliver(self, row: dict, status_callback: str | None) -> None:
