@@ -71,6 +71,8 @@ def test_a_fresh_serve_sh_walks_through_every_feature_without_a_dead_letter(tmp_
         expect(reply).not_to_contain_text("Sam, Hotline team")
         expect(page.locator(".thread.note", has_text="Bling sent this reply as an SMS").first).to_be_visible(timeout=LONG)
         expect(page.locator(".thread .who").first).to_contain_text("Supporter's text")
+        expect(page.locator(".thread.message .who")).to_contain_text("Agent's reply")
+        expect(page.locator(".thread .who", has_text=re.compile("user", re.I))).to_have_count(0)
         step(page, "3_agent_reply_sms_and_note")
 
         # A voicemail: the recording attached, its transcription posted.
@@ -82,6 +84,7 @@ def test_a_fresh_serve_sh_walks_through_every_feature_without_a_dead_letter(tmp_
         step(page, "4_voicemail")
 
         # Call back: the sidebar app, the dialer page (SANDBOX, which phone to enter), the call, the note.
+        expect(page.locator("iframe.sidebar")).to_have_count(0)  # no empty frame before it is asked for
         page.get_by_role("button", name="Show the sidebar app (Call back)").click()
         with page.expect_popup() as opened:
             page.frame_locator("iframe.sidebar").get_by_text("Call back").click()
@@ -97,7 +100,11 @@ def test_a_fresh_serve_sh_walks_through_every_feature_without_a_dead_letter(tmp_
         expect(status).to_have_text(re.compile(r"Call ended after \d+ s\."), timeout=LONG)
         step(dialer, "6_dialer_ended")
         expect(page.locator(".thread.note", has_text="called (617) 555-0123 back").first).to_be_visible(timeout=LONG)
-        expect(page.locator("#agents")).to_contain_text(agent_phone, timeout=LONG)
+        expect(page.locator("#agents")).to_contain_text(f"Bling calls +16175550100 → {agent_phone} · completed",
+                                                          timeout=LONG)  # the Call back leg
+        expect(page.locator("#agents")).to_contain_text("no-answer")  # the ring group's legs of the voicemail call
+        expect(page.get_by_test_id(f"bubbles-{SUPPORTER}").locator("xpath=..")).to_contain_text(
+            f"Rings +16175550100 → {SUPPORTER} · completed")  # the supporter's side of the Call back
         step(page, "7_call_back_noted")
 
         # STOP, then START: notes on the conversation.

@@ -26,7 +26,7 @@ def test_every_command_is_in_the_getting_started_guide(command):
 
 @pytest.mark.parametrize("key", sorted(_RouteSchema().fields))
 def test_every_route_key_is_explained_in_routes_toml(key):
-    header = (ROOT / "routes.toml").read_text().split("[[route]]", 1)[0]
+    header = (ROOT / "routes.toml").read_text().split("\n[[route]]", 1)[0]
     assert re.search(rf"^#\s+{key}\b", header, re.M), f"routes.toml's header does not explain {key!r}"
 
 
