@@ -247,6 +247,9 @@ class _CallWalker:
         self.note(f"call {self.log.call_sid} from {self.base['From']} to {self.base['To']}")
         url = start_url or self.target.public(self.options.voice_path)
         if start_url:  # a call placed through the API: the called phone rings, then answers
+            if self.options.status_callback and self.options.ring_seconds:  # CallStatus is "ringing" still
+                self.callback(self.options.status_callback, {"CallbackSource": "call-progress-events",
+                                                             "SequenceNumber": "0", "Timestamp": _rfc2822()})
             self.ring()
             self.base["CallStatus"] = "in-progress"
             if self.options.status_callback:
