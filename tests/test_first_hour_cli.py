@@ -80,6 +80,18 @@ def test_serve_sh_runs_the_sandbox_choice_and_scripts_bling_reads_its_settings()
     assert ignored.returncode == 0, ".bling-sandbox.env must be git-ignored"
 
 
+def test_scripts_bling_runs_the_installed_command_and_says_when_it_is_not_installed(tmp_path):
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ACCOUNT_PREFIXES)}
+    helped = subprocess.run(["bash", str(ROOT / "scripts" / "bling"), "simulate", "sms", "--help"],
+                            env={**env, "BLING_VENV": sys.prefix}, capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "The supporter's phone" in helped.stdout, helped.stderr
+    missing = subprocess.run(["bash", str(ROOT / "scripts" / "bling"), "check"],
+                             env={**env, "BLING_VENV": str(tmp_path / "no-venv")}, capture_output=True, text=True)
+    assert missing.returncode == 1 and "run scripts/serve.sh once" in missing.stderr
+
+
 def test_the_written_sandbox_settings_make_every_command_reach_the_running_sandbox(tmp_path, monkeypatch):
     from bling.sandbox.serve import announce
 
@@ -94,9 +106,10 @@ def test_the_written_sandbox_settings_make_every_command_reach_the_running_sandb
         monkeypatch.delenv("BLING_SANDBOX_ENV_FILE")
         monkeypatch.delenv("BLING_STORE_URL")
 
-        checked = invoke(written, "check")
+        checked = invoke(written, "check", "--live")
         assert checked.exit_code == 0, checked.output
         assert "SANDBOX" in checked.output and "ok       TWILIO_AUTH_TOKEN" in checked.output
+        assert "ok    Help Scout webhook" in checked.output
         provisioned = invoke(written, "provision")
         assert provisioned.exit_code == 0, provisioned.output
         assert f"{sandbox.url}/bling/twilio_sms" in provisioned.output
