@@ -76,9 +76,21 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
         for name in route.options:
             if name not in route.chain and name not in route.background:
                 raise ConfigError(f"{where}: key 'options.{name}': {name!r} is not in this route's chain")
+            _check_option_keys(where, name, route.options[name], infos[name].module)
         chains.append(Chain(route, verifiers[route.verify], schemas[route.schema](), chain_manager(plugins),
                             chain_manager(background) if background else None))
     return chains
+
+
+def _check_option_keys(where: str, name: str, options: dict, module) -> None:
+    """A plugin lists the keys it reads in a module-level ``OPTIONS``; any other key is a typo."""
+    known = getattr(module, "OPTIONS", None)
+    if known is None:
+        return
+    for key in options:
+        if key not in known:
+            raise ConfigError(f"{where}: key 'options.{name}.{key}': plugin {name!r} has no option {key!r} "
+                              f"(known: {', '.join(sorted(known)) or 'none'})")
 
 
 def _resolve(names, key: str, infos: dict[str, PluginInfo], where: str) -> list[tuple[str, object]]:

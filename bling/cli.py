@@ -27,6 +27,8 @@ def _settings_or_exit():
 
 
 def _services_or_exit(**kwargs):
+    from sqlalchemy.exc import OperationalError
+
     from .services import build_services
 
     settings = _settings_or_exit()
@@ -34,6 +36,17 @@ def _services_or_exit(**kwargs):
         return build_services(settings, **kwargs)
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
+    except OperationalError as ex:  # e.g. PostgreSQL down: one line, not a traceback
+        raise click.ClickException(f"the store is unreachable: {_store_problem(settings.store_url, ex)}") from None
+
+
+def _store_problem(store_url: str, ex: Exception) -> str:
+    """One line naming the store (without its password) and the driver's first line of complaint."""
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(store_url).render_as_string(hide_password=True)
+    reason = str(getattr(ex, "orig", None) or ex).strip().splitlines()[0]
+    return f"BLING_STORE_URL={shown}: {reason}"
 
 
 @click.group()
@@ -54,13 +67,21 @@ def main(log_level: str) -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn web processes.")
 @click.option("--no-worker", is_flag=True, help="Serve webhooks only; run `bling worker` elsewhere.")
 @click.option("--sandbox", is_flag=True, help="No accounts needed: fake Twilio and Help Scout, page at /sandbox.")
-def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
+@click.option("--sandbox-if-unconfigured", "auto_sandbox", is_flag=True,
+              help="The sandbox when no Twilio/Help Scout setting is present (scripts/serve.sh uses this).")
+def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox: bool) -> None:
     """Serve the webhooks (gunicorn) and, unless --no-worker, a job worker."""
+    from .first_run import refuse_placeholders, wants_sandbox
     from .wsgi import prepare_metrics_dir, run_gunicorn
 
+    try:
+        refuse_placeholders(dict(os.environ))
+        sandbox = sandbox or (auto_sandbox and wants_sandbox(dict(os.environ)))
+    except ConfigError as ex:
+        raise click.ClickException(str(ex)) from None
     prepare_metrics_dir()  # before anything imports prometheus_client (bling/metrics.py)
     if sandbox:
-        from .sandbox.serve import prepare, provision_when_up
+        from .sandbox.serve import announce, prepare, provision_when_up
 
         try:
             url = prepare(bind)
@@ -73,7 +94,7 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
     try:
         if sandbox:
-            log.warning("SANDBOX: fake Twilio and Help Scout; open %s/sandbox", url)
+            log.warning("%s", announce(url))  # a log record like every line (readable: console format on a terminal)
             provision_when_up(url)
         run_gunicorn(bind, workers, threads=8 if sandbox else 1)
     finally:
@@ -135,32 +156,55 @@ def routes() -> None:
 @main.command()
 @click.option("--live", is_flag=True, help="Also verify credentials and set-up against Twilio and Help Scout.")
 def check(live: bool) -> None:
-    """Validate the environment, routes.toml and plugins; say what is missing."""
+    """Validate the environment, the route table and plugins; say what is missing."""
+    from .first_run import placeholders
+
+    env = dict(os.environ)
+    sandbox = bool(env.get("BLING_SANDBOX", "").strip())
     problems = []
+    try:
+        settings = load_settings(env)
+        settings_error = ""
+    except ConfigError as ex:
+        settings, settings_error = None, str(ex)
+    if sandbox:
+        from .sandbox.config import sandbox_environ
+
+        try:
+            env = sandbox_environ(env)
+            click.echo("SANDBOX: the settings below are the sandbox's own (fake accounts)")
+        except ConfigError as ex:
+            problems.append(str(ex))
+    examples = set(placeholders(dict(os.environ)))
     for name, purpose in REQUIRED.items():
-        present = bool(os.environ.get(name, "").strip())
-        click.echo(f"{'ok' if present else 'MISSING':8} {name}: {purpose}")
+        present = bool(env.get(name, "").strip())
+        faulty = name in examples or name in settings_error
+        click.echo(f"{'MISSING' if not present else 'BAD' if faulty else 'ok':8} {name}: {purpose}")
         if not present:
             problems.append(f"{name} is not set")
     for name, (default, purpose) in OPTIONAL.items():
-        value = os.environ.get(name, "").strip()
-        click.echo(f"{'set' if value else 'default':8} {name}: {purpose}" + ("" if value else f" (default {default or 'none'})"))
+        value = env.get(name, "").strip()
+        faulty = value and (name in examples or f"{name}:" in settings_error)
+        status = "BAD" if faulty else "set" if value else "default"
+        click.echo(f"{status:8} {name}: {purpose}" + ("" if value else f" (default {default or 'none'})"))
+    if examples:
+        problems.append(f"{', '.join(sorted(examples))}: still the example values of examples/env.example")
+    if settings_error and not any(p.endswith("is not set") for p in problems):
+        problems.append(settings_error)
+    routes_path, _plugins_dir = route_table_paths(env)
     try:
         chains, _pm, infos = _route_chains()
-        click.echo(f"ok       routes.toml: {len(chains)} routes, {len(infos)} plugins")
+        click.echo(f"ok       {routes_path}: {len(chains)} routes, {len(infos)} plugins")
     except ConfigError as ex:
         problems.append(str(ex))
-    if not problems:
+    if not problems and settings is not None:
         try:
             from .store import Store
 
-            settings = load_settings()
             Store(settings.store_url).ping()
             click.echo(f"ok       store reachable ({settings.store_url.split('://')[0]})")
-        except ConfigError as ex:
-            problems.append(str(ex))
         except Exception as ex:  # the store may be unreachable
-            problems.append(f"store: {type(ex).__name__}: {ex}")
+            problems.append(f"the store is unreachable: {_store_problem(settings.store_url, ex)}")
     if problems:
         raise click.ClickException("Bling is not ready:\n  " + "\n  ".join(problems))
     click.echo("Bling is ready to serve.")
@@ -220,7 +264,12 @@ def jobs() -> None:
 def jobs_list(state, limit) -> None:
     """List events, newest first."""
     services = _services_or_exit()
-    for row in services.store.rows(state, limit):
+    rows = services.store.rows(state, limit)
+    if not rows:
+        click.echo(f"no {state + ' ' if state else ''}jobs")
+        return
+    click.echo(f"{'ID':>7} {'STATE':8} {'TRIES':>8}  {'CREATED (UTC)':19}  KEY  LAST ERROR")
+    for row in rows:
         when = datetime.fromtimestamp(row["created_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         error = f"  {row['last_error'][:80]}" if row["last_error"] and row["state"] != "done" else ""
         click.echo(f"{row['id']:>7} {row['state']:8} {row['attempts']:>2} tries  {when}  {row['key']}{error}")

@@ -30,7 +30,11 @@ def sms_status(phone: str | None, failed: bool, limit: int) -> None:
     services = _services_or_exit()
     rows = recent_messages(services.store, number, failed, limit)
     if not rows:
-        click.echo("no texts recorded")
+        to = f" to {number}" if number else ""
+        if failed and recent_messages(services.store, number, False, 1):
+            click.echo(f"no failed texts{to}: every text recorded was delivered or is on its way")
+        else:
+            click.echo(f"no texts recorded{to}")
     for row in rows:
         error = f" error {row['error_code']}" if row["error_code"] else ""
         conversation = f" conversation {row['conversation_id']}" if row["conversation_id"] else ""

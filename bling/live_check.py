@@ -49,6 +49,10 @@ def _check_twilio_account(services, rows: list[Row]) -> bool:
     try:
         account = services.twilio.fetch_account()
     except Exception as ex:
+        if _unreachable(ex):
+            rows.append(Row(FIX, "Twilio API", _unreachable_detail(ex, services.settings.twilio_api_url,
+                                                                   "BLING_TWILIO_API_URL")))
+            return False
         rows.append(Row(FIX, "Twilio credentials", f"{provision._reason(ex)}; copy the Account SID and "
                         "primary Auth Token from the Twilio Console into TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN"))
         return False
@@ -62,10 +66,32 @@ def _check_twilio_account(services, rows: list[Row]) -> bool:
     return True
 
 
+def _unreachable(ex: BaseException) -> bool:
+    """Whether the API never answered (DNS, connection, timeout): then the credentials were not tried."""
+    import requests
+
+    seen = set()
+    while ex is not None and id(ex) not in seen:
+        seen.add(id(ex))
+        if isinstance(ex, (requests.ConnectionError, requests.Timeout, OSError)):
+            return True
+        ex = ex.__cause__ or ex.__context__
+    return False
+
+
+def _unreachable_detail(ex: Exception, base_url: str, setting: str) -> str:
+    return (f"could not reach {base_url} ({provision._reason(ex)}); check DNS, the network or a proxy, "
+            f"and {setting}. The credentials were not checked")
+
+
 def _check_helpscout(services, rows: list[Row]) -> bool:
     try:
         services.helpscout.token()
     except Exception as ex:
+        if _unreachable(ex):
+            rows.append(Row(FIX, "Help Scout API", _unreachable_detail(ex, services.settings.helpscout_api_url,
+                                                                       "BLING_HELPSCOUT_API_URL")))
+            return False
         rows.append(Row(FIX, "Help Scout credentials", f"{provision._reason(ex)}; check HELPSCOUT_API_CLIENT_ID / "
                         "HELPSCOUT_API_CLIENT_SECRET (Your Profile › My Apps) and that the app's user is active"))
         return False

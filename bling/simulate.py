@@ -165,6 +165,8 @@ class CallOptions:
     recording_seconds: int = 7
     status_callback: str | None = None  # the number's StatusCallback URL, if any
     voice_path: str = "/bling/twilio_voice"
+    ring_seconds: float = 0.0  # how long a phone rings before it answers (the sandbox waits for real)
+    talk_seconds: int = 42  # how long an answered call lasts (slept for real when ring_seconds > 0)
 
 
 @dataclass
@@ -183,16 +185,18 @@ class CallLog:
 def simulate_call(target: Target, from_: str, to: str, options: CallOptions | None = None,
                   on_line: Callable[[str], None] | None = None, *, start_url: str | None = None,
                   direction: str = "inbound", call_sid: str | None = None,
-                  on_recording: Callable[[str, str, int], None] | None = None) -> CallLog:
+                  on_recording: Callable[[str, str, int], None] | None = None,
+                  on_leg: Callable[[str, str, str, str], None] | None = None) -> CallLog:
     """Call the hotline and follow Bling's TwiML the way Twilio does.
 
     ``start_url``/``direction="outbound-api"`` walk a call Bling placed
     through the REST API (the sandbox's Calls stand-in): the called phone
     answers and Twilio fetches ``start_url``. ``on_recording(sid, call_sid,
-    seconds)`` learns of each recording before its callbacks are sent.
+    seconds)`` learns of each recording before its callbacks are sent;
+    ``on_leg(sid, from, to, status)`` of each phone a ``<Dial>`` rang.
     """
     walker = _CallWalker(target, from_, to, options or CallOptions(), on_line, call_sid, direction)
-    walker.on_recording = on_recording
+    walker.on_recording, walker.on_leg = on_recording, on_leg
     return walker.run(start_url)
 
 
@@ -203,6 +207,7 @@ class _CallWalker:
         self.log = CallLog(call_sid or new_sid("CA"))
         self.on_line = on_line
         self.on_recording = None
+        self.on_leg = None
         self.base = {"AccountSid": target.account_sid, "ApiVersion": "2010-04-01", "CallSid": self.log.call_sid,
                      "Called": to, "Caller": from_, "Direction": direction, "From": from_, "To": to,
                      "FromCountry": "US", "ToCountry": "US", "CallStatus": "ringing"}
@@ -241,7 +246,11 @@ class _CallWalker:
     def run(self, start_url: str | None = None) -> CallLog:
         self.note(f"call {self.log.call_sid} from {self.base['From']} to {self.base['To']}")
         url = start_url or self.target.public(self.options.voice_path)
-        if start_url:  # a call placed through the API: the called phone has answered
+        if start_url:  # a call placed through the API: the called phone rings, then answers
+            if self.options.status_callback and self.options.ring_seconds:  # CallStatus is "ringing" still
+                self.callback(self.options.status_callback, {"CallbackSource": "call-progress-events",
+                                                             "SequenceNumber": "0", "Timestamp": _rfc2822()})
+            self.ring()
             self.base["CallStatus"] = "in-progress"
             if self.options.status_callback:
                 self.callback(self.options.status_callback, {"CallbackSource": "call-progress-events",
@@ -318,14 +327,30 @@ class _CallWalker:
             if whisper is not None and not self.whisper(whisper, url, child_sid):
                 answer = "no-answer"
         first = next((c for c in verb if c.tag == "Number"), None)
+        if self.on_leg:
+            caller_id = verb.get("callerId") or self.base["To"]
+            for index, number in enumerate(numbers):
+                status = ("in-progress" if index == 0 else "canceled") if answer == "answered" else answer
+                self.on_leg(child_sid if index == 0 else new_sid("CA"), caller_id, number, status)
         if answer == "answered":
-            self.note(f"  {numbers[0]} answers; caller and agent talk")
-            self.leg_events(first, url, child_sid, [("answered", "in-progress", {}),
-                                                    ("completed", "completed", {"CallDuration": "42"})])
-            return {"DialCallStatus": "completed", "DialCallSid": child_sid, "DialCallDuration": "42", "DialBridged": "true"}
+            self.ring()
+            talk = str(self.options.talk_seconds)
+            self.note(f"  {numbers[0]} answers; caller and agent talk for {talk}s")
+            self.leg_events(first, url, child_sid, [("answered", "in-progress", {})])
+            if self.options.ring_seconds:  # real time: the dialer page shows the call in progress meanwhile
+                time.sleep(self.options.talk_seconds)
+            self.leg_events(first, url, child_sid, [("completed", "completed", {"CallDuration": talk})])
+            if self.on_leg:
+                self.on_leg(child_sid, verb.get("callerId") or self.base["To"], numbers[0], "completed")
+            return {"DialCallStatus": "completed", "DialCallSid": child_sid, "DialCallDuration": talk, "DialBridged": "true"}
         self.note(f"  nobody answers ({answer})")
         self.leg_events(first, url, child_sid, [("completed", answer, {})])
         return {"DialCallStatus": answer, "DialCallSid": child_sid, "DialBridged": "false"}
+
+    def ring(self) -> None:
+        if self.options.ring_seconds:
+            self.note(f"  ringing ({self.options.ring_seconds:g}s)")
+            time.sleep(self.options.ring_seconds)
 
     def leg_events(self, number: ET.Element | None, url: str, child_sid: str, events) -> None:
         """The ``<Number statusCallback>`` progress events Twilio sends for the dialled leg."""

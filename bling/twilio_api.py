@@ -360,10 +360,14 @@ class TwilioGateway:
     def _recording_media_url(self, url: str) -> str:
         """The MP3 URL of a recording URL Twilio (or a Studio flow) gave, checked to be ours."""
         parts = urlsplit(url.strip())
-        found = _RECORDING_PATH.match(parts.path)
-        hosts = {urlsplit(DEFAULT_BASE_URL).netloc, urlsplit(self.base_url).netloc}
-        if parts.scheme not in ("https", "http") or parts.netloc not in hosts or not found \
-                or found.group("account") != self.account_sid:
+        base = urlsplit(self.base_url)
+        # Twilio's own host serves recordings at the root; a proxy or the sandbox under its path prefix.
+        prefixes = {urlsplit(DEFAULT_BASE_URL).netloc: "", base.netloc: base.path.rstrip("/")}
+        prefix = prefixes.get(parts.netloc)
+        found = None
+        if prefix is not None and parts.path.startswith(prefix + "/"):
+            found = _RECORDING_PATH.match(parts.path[len(prefix):])
+        if parts.scheme not in ("https", "http") or not found or found.group("account") != self.account_sid:
             raise TwilioSendError("not a recording URL of this Twilio account; not sending credentials to it",
                                   explanation="the recording URL does not belong to the hotline's Twilio account")
         return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{found.group('sid')}.mp3"

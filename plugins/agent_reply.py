@@ -33,6 +33,7 @@ from bling.text import html_to_text, split_sms
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
 AGENT_STARTED_EVENT = "convo.created"  # an agent's new phone conversation: its first thread is the reply
 REPLY_TYPES = {"message", "reply"}
+OPTIONS = ("sources",)  # [route.options.agent_reply] keys; any other stops start-up
 
 
 def skip_reason(context, thread: dict) -> str | None:

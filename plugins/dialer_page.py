@@ -23,4 +23,13 @@ def handle_event(context, event):
     if context.mailbox.number is None:
         return refusal_page("No hotline number", "This mailbox's hotline has no phone number to call from.", 409)
     csrf = tokens.new_csrf(settings.secret_key, claims)
-    return dialer_page(claims, event["token"], csrf, context.mailbox.number, settings.dialer_calls_per_token)
+    return dialer_page(claims, event["token"], csrf, context.mailbox.number, settings.dialer_calls_per_token,
+                       sandbox_phone=_sandbox_phone(context) if settings.sandbox else None)
+
+
+def _sandbox_phone(context) -> str:
+    """A fake agent phone of this mailbox's ring group, else of any sandbox hotline (any sandbox phone answers)."""
+    from bling.sandbox.config import HOTLINES
+
+    ring = list(getattr(context.mailbox_options, "ring", None) or ()) or [r for *_h, group in HOTLINES for r in group]
+    return ring[0]

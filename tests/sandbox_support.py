@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 from bling.app import create_app
 from bling.sandbox.serve import provision_now
+from bling.sandbox.twilio_api import finish_deliveries
 from bling.services import build_services
 from bling.settings import load_settings
 from bling.worker import drain
@@ -41,6 +42,7 @@ def running_sandbox(tmp_path, worker: bool = True):
         try:
             yield SimpleNamespace(url=server.url, services=services, settings=settings, env=env)
         finally:
+            finish_deliveries()  # their status callbacks need Bling up
             stop.set()
             if worker:
                 thread.join(timeout=10)

@@ -150,3 +150,47 @@ def test_simulate_with_the_sandbox_flag_signs_with_the_sandbox_credentials(sandb
     assert "Bling answered 200" in result.output
     (conversation,) = wait_for(lambda: conversations(sandbox))
     assert conversation["threads"][0]["body"] == "Texted from the command line"
+
+
+def test_a_voicemail_has_its_audio_attached_and_leaves_no_dead_letter(sandbox):
+    """The fake Twilio serves the recording under its path prefix and answers GET Calls/{sid}."""
+    if "/bling/twilio_voice" not in route_paths(sandbox.settings):
+        pytest.skip("the voice routes are not in routes.toml")
+    result = act(sandbox, "call", **{"from": SUPPORTER, "to": HOTLINE, "speech": "Call me"})
+    attached = wait_for(lambda: [a for c in conversations(sandbox) for t in c["threads"] for a in t["attachments"]])
+    assert attached[0]["type"] == "audio/mpeg" and attached[0]["name"].endswith(".mp3")
+    call = sandbox.services.twilio.fetch_call(result["sid"])  # what the call log job asks later
+    assert call["status"] == "completed" and call["from"] == SUPPORTER and call["duration"] == 7
+    assert state(sandbox)["jobs"]["dead"] == []
+    ringing = [c for c in state(sandbox)["agent_phones"][0]["calls"] if c["direction"] == "outbound-dial"]
+    assert ringing and ringing[0]["status"] == "no-answer"  # the ring group's call is in the log
+
+
+def test_texts_bling_sends_are_delivered_with_signed_status_callbacks(sandbox):
+    from bling.sms_state import recent_messages
+
+    act(sandbox, "text", **{"from": SUPPORTER, "to": HOTLINE, "body": "Hi"})
+    (conversation,) = wait_for(lambda: conversations(sandbox))
+    act(sandbox, "reply", conversation=conversation["id"], body="Hello back")
+    statuses = wait_for(lambda: [m["status"] for m in phone(sandbox, SUPPORTER)["messages"]
+                                 if m["body"] == "Hello back" and m["status"] == "delivered"])
+    assert statuses == ["delivered"]
+    recorded = wait_for(lambda: [r for r in recent_messages(sandbox.services.store, SUPPORTER, False, 10)
+                                 if r["status"] == "delivered"])
+    assert recorded  # Bling's /bling/twilio_sms_status route accepted the fake Twilio's signed callbacks
+
+
+def test_the_page_shows_tags_jobs_and_dead_letters(sandbox):
+    act(sandbox, "text", **{"from": SUPPORTER, "to": HOTLINE, "body": "Hi"})
+    (conversation,) = wait_for(lambda: conversations(sandbox))
+    from bling.sandbox.state import SandboxState
+
+    SandboxState(sandbox.services.store.engine, sandbox.settings).update_conversation(
+        conversation["id"], tags='["voting"]')
+    row_id, _new = sandbox.services.store.accept("test:dead", "/bling/twilio_sms", "x", {"body": "x"})
+    claimed = sandbox.services.store.claim(row_id, "test", 60)
+    sandbox.services.store.bury(row_id, "test", "HelpScoutNotFound: gone", claimed["result"])
+    shown = state(sandbox)
+    assert shown["mailboxes"][0]["conversations"][0]["tags"] == ["voting"]
+    assert [(d["id"], d["error"]) for d in shown["jobs"]["dead"]] == [(row_id, "HelpScoutNotFound: gone")]
+    assert shown["jobs"]["counts"]["dead"] == 1

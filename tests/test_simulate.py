@@ -43,7 +43,7 @@ def run_cli(env, monkeypatch, *args):
 
 def test_simulate_sms_is_accepted_by_the_signature_check(bling, env, monkeypatch):
     services, url = bling
-    result = run_cli(env, monkeypatch, "simulate", "--url", url, "sms", "--from", SUPPORTER, "Where do I vote?")
+    result = run_cli(env, monkeypatch, "simulate", "--no-wait", "--url", url, "sms", "--from", SUPPORTER, "Where do I vote?")
     assert result.exit_code == 0, result.output
     assert "Bling answered 200" in result.output
     (row,) = services.store.rows()
@@ -55,7 +55,7 @@ def test_simulate_sms_is_accepted_by_the_signature_check(bling, env, monkeypatch
 def test_simulate_sms_with_the_wrong_token_is_refused(bling, env, monkeypatch):
     services, url = bling
     env = {**env, "TWILIO_AUTH_TOKEN": "not-the-token"}
-    result = CliRunner().invoke(main, ["simulate", "--url", url, "sms", "--from", SUPPORTER, "hi"],
+    result = CliRunner().invoke(main, ["simulate", "--no-wait", "--url", url, "sms", "--from", SUPPORTER, "hi"],
                                 env=env)
     assert result.exit_code == 1 and "Bling answered 403" in result.output
     assert services.store.rows() == []
@@ -63,7 +63,7 @@ def test_simulate_sms_with_the_wrong_token_is_refused(bling, env, monkeypatch):
 
 def test_simulate_agent_reply_is_accepted(bling, env, monkeypatch):
     services, url = bling
-    result = run_cli(env, monkeypatch, "simulate", "--url", url, "agent-reply", "--conversation", "5001",
+    result = run_cli(env, monkeypatch, "simulate", "--no-wait", "--url", url, "agent-reply", "--conversation", "5001",
                      "--to", SUPPORTER, "See you at the polls!")
     assert result.exit_code == 0, result.output
     assert "Bling answered 204" in result.output
@@ -90,7 +90,7 @@ def voice_bling(tmp_path, clock):
 
 def test_simulate_call_unanswered_leaves_a_voicemail(voice_bling, monkeypatch):
     env, url, seen = voice_bling
-    result = run_cli(env, monkeypatch, "simulate", "--url", url, "call", "--from", SUPPORTER,
+    result = run_cli(env, monkeypatch, "simulate", "--no-wait", "--url", url, "call", "--from", SUPPORTER,
                      "--say", "Please call me back about my ballot.")
     assert result.exit_code == 0, result.output
     paths = [path for path, _ in seen]
@@ -108,7 +108,7 @@ def test_simulate_call_unanswered_leaves_a_voicemail(voice_bling, monkeypatch):
 
 def test_simulate_call_answered_runs_the_whisper_and_bridges(voice_bling, monkeypatch):
     env, url, seen = voice_bling
-    result = run_cli(env, monkeypatch, "simulate", "--url", url, "call", "--from", SUPPORTER, "--answer", "answered")
+    result = run_cli(env, monkeypatch, "simulate", "--no-wait", "--url", url, "call", "--from", SUPPORTER, "--answer", "answered")
     assert result.exit_code == 0, result.output
     paths = [path for path, _ in seen]
     assert paths == ["/bling/twilio_voice", "/t/screen", "/t/accept", "/t/dial", "/bling/twilio_call_status"]

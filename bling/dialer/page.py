@@ -48,8 +48,12 @@ def _page_headers(nonce: str) -> dict:
     return {**BASE_HEADERS, "Content-Security-Policy": policy}
 
 
-def dialer_page(claims: Claims, token: str, csrf: str, hotline: str, calls_allowed: int) -> dict:
-    """The dialer for one token: whom you call, your phone, Dial, live status, Cancel."""
+def dialer_page(claims: Claims, token: str, csrf: str, hotline: str, calls_allowed: int,
+                sandbox_phone: str | None = None) -> dict:
+    """The dialer for one token: whom you call, your phone, Dial, live status, Cancel.
+
+    ``sandbox_phone``: in the sandbox, a fake agent phone to suggest (the page says SANDBOX).
+    """
     nonce = secrets.token_urlsafe(16)
     config = {"token": token, "csrf": csrf, "callUrl": CALL_PATH, "statusUrl": STATUS_PATH,
               "cancelUrl": CANCEL_PATH, "pollMs": POLL_MILLISECONDS}
@@ -59,8 +63,15 @@ def dialer_page(claims: Claims, token: str, csrf: str, hotline: str, calls_allow
         nonce=nonce, css=_template("dialer.css"), js=_template("dialer.js"),
         supporter=html.escape(pretty(claims.supporter)), conversation=html.escape(number),
         hotline=html.escape(pretty(hotline)), placeholder=html.escape(_example(hotline)),
-        expires=expires, calls=calls_allowed, config=_script_json(config))
+        expires=expires, calls=calls_allowed, config=_script_json(config), sandbox=_sandbox_banner(sandbox_phone))
     return {"body": body, "content_type": "text/html; charset=utf-8", "status": 200, "headers": _page_headers(nonce)}
+
+
+def _sandbox_banner(phone: str | None) -> str:
+    if phone is None:
+        return ""
+    return ('<p class="sandbox" data-testid="sandbox-banner"><strong>SANDBOX</strong>: fake phones, nobody real is called. '
+            f'Enter a sandbox agent phone, e.g. <code>{html.escape(phone)}</code>.</p>')
 
 
 def refusal_page(title: str, message: str, status: int) -> dict:

@@ -96,8 +96,10 @@ def _messages(twiml: ET.Element | None) -> list[str]:
     return [m for m in found if m]
 
 
-def call_hotline(state: SandboxState, settings, from_: str, to: str, speech: str) -> dict:
-    """A supporter calls; nobody answers and they leave ``speech`` as a voicemail."""
+def call_hotline(state: SandboxState, settings, from_: str, to: str, speech: str, answer: str = "no-answer") -> dict:
+    """A supporter calls; by default nobody answers and they leave ``speech`` as a voicemail."""
+    if answer not in ("no-answer", "answered", "busy", "failed"):
+        raise Problem(f"answer: {answer!r} is not one of no-answer, answered, busy, failed")
     from_, to = _phone(from_, "from"), _phone(to, "to")
     number = state.number(phone_number=to)
     if number is None:
@@ -107,11 +109,12 @@ def call_hotline(state: SandboxState, settings, from_: str, to: str, speech: str
         raise Problem("the hotline has no VoiceUrl (Bling's voice routes are not in routes.toml, or not provisioned)")
     call = state.add_call("inbound", from_, to, "in-progress")
     lines: list[str] = []
-    options = CallOptions(answer="no-answer", speech=speech or "Hello, please call me back.",
+    options = CallOptions(answer=answer, speech=speech or "Hello, please call me back.",
                           status_callback=number["config"].get("status_callback") or None)
     log = simulate_call(_target(settings), from_, to, options, on_line=lines.append, start_url=voice_url.split("#")[0],
                         direction="inbound", call_sid=call["sid"],
-                        on_recording=lambda sid, call_sid, seconds: state.add_recording(sid, call_sid, seconds))
+                        on_recording=lambda sid, call_sid, seconds: state.add_recording(sid, call_sid, seconds),
+                        on_leg=state.note_leg)
     failed = any(code >= 400 for _url, code in log.requests)
     state.set_call(call["sid"], "failed" if failed else "completed", lines)
     return {"sid": call["sid"], "lines": lines}

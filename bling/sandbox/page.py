@@ -55,9 +55,11 @@ class SandboxStateView:
                 customer = state.customer(customer_id=conversation["customer_id"]) or {}
                 conversations.append({
                     "id": conversation["id"], "subject": conversation["subject"], "status": conversation["status"],
+                    "tags": json.loads(conversation["tags"] or "[]"),
                     "customer": customer.get("phone") or customer.get("email"),
                     "threads": [{"id": t["id"], "type": t["type"], "body": t["body"], "by": t["by_type"],
-                                 "at": t["created_at"]} for t in reversed(state.threads_of(conversation["id"]))],
+                                 "at": t["created_at"], "attachments": [_attachment(a) for a in t["attachments"]]}
+                                for t in reversed(state.threads_of(conversation["id"]))],
                 })
             mailboxes.append({"id": hotline["mailbox_id"], "name": hotline["name"], "conversations": conversations})
         resp.media = {
@@ -69,6 +71,7 @@ class SandboxStateView:
             "mailboxes": mailboxes,
             "webhooks": [{k: v for k, v in h.items() if k != "secret"} for h in state.webhooks()],
             "features": {"voice": VOICE_PATH in paths, "callback": SIDEBAR_APP_PATH in paths},
+            "jobs": _jobs(self.services.store),
         }
 
 
@@ -88,7 +91,8 @@ class SandboxAction:
             if name == "text":
                 result = actions.text_hotline(self.state, settings, data.get("from", ""), data.get("to", ""), data.get("body", ""))
             elif name == "call":
-                result = actions.call_hotline(self.state, settings, data.get("from", ""), data.get("to", ""), data.get("speech", ""))
+                result = actions.call_hotline(self.state, settings, data.get("from", ""), data.get("to", ""),
+                                              data.get("speech", ""), data.get("answer", "no-answer"))
             elif name == "reply":
                 result = actions.agent_reply(self.state, settings, int(data.get("conversation", 0)), data.get("body", ""))
             elif name == "sidebar":
@@ -103,6 +107,23 @@ class SandboxAction:
         resp.media = result
 
 
+def _jobs(store) -> dict:
+    """Bling's own queue as the page shows it: counts, dead letters, and events waiting for a retry."""
+    def brief(row: dict) -> dict:
+        return {"id": row["id"], "key": row["key"], "route": row["route"], "attempts": row["attempts"],
+                "error": (row["last_error"] or "")[:300], "next": row["next_attempt_at"]}
+
+    return {"counts": store.counts(), "dead": [brief(r) for r in store.rows("dead", 20)],
+            "waiting": [brief(r) for r in store.rows("pending", 20)]}
+
+
+def _attachment(found: dict) -> dict:
+    """An attachment's name, type and size (the page never shows its data)."""
+    data = found.get("data") or ""
+    return {"name": found.get("fileName") or "attachment", "type": found.get("mimeType") or "",
+            "bytes": len(data) * 3 // 4}
+
+
 def _message(row: dict, phone: str) -> dict:
     return {"sid": row["sid"], "mine": row["from_"] == phone, "other": row["to"] if row["from_"] == phone else row["from_"],
             "body": row["body"], "status": row["status"], "note": row["note"], "at": row["created_at"]}
@@ -110,7 +131,7 @@ def _message(row: dict, phone: str) -> dict:
 
 def _call(row: dict) -> dict:
     return {"sid": row["sid"], "from": row["from_"], "to": row["to"], "status": row["status"],
-            "log": row["log"].splitlines(), "at": row["created_at"]}
+            "direction": row["direction"], "log": row["log"].splitlines(), "at": row["created_at"]}
 
 
 def add_page_routes(app, state: SandboxState, services) -> None:

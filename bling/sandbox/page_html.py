@@ -15,7 +15,8 @@ PAGE = r"""<!doctype html>
   header { padding:12px 20px; display:flex; gap:16px; align-items:baseline; flex-wrap:wrap; }
   header h1 { margin:0; font-size:20px; }
   header small { color:var(--muted); }
-  main { display:grid; grid-template-columns: minmax(320px, 1fr) minmax(420px, 1.4fr); gap:16px; padding:0 20px 20px; }
+  main { display:grid; grid-template-columns: minmax(300px, 1fr) minmax(0, 1.4fr); gap:16px; padding:0 20px 20px; }
+  main > * { min-width:0; }
   section { background:#fff; border:1px solid var(--line); border-radius:10px; padding:14px; }
   section h2 { margin:0 0 10px; font-size:15px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); }
   table { border-collapse:collapse; width:100%; font-size:13px; }
@@ -24,7 +25,7 @@ PAGE = r"""<!doctype html>
   .phone { border:1px solid var(--line); border-radius:14px; padding:10px; margin-bottom:12px; background:#fafafa; }
   .phone h3 { margin:0 0 6px; font-size:14px; }
   .bubbles { display:flex; flex-direction:column; gap:4px; max-height:220px; overflow:auto; margin-bottom:8px; }
-  .bubble { max-width:80%; padding:6px 10px; border-radius:12px; background:#e9ecf1; white-space:pre-wrap; }
+  .bubble { max-width:80%; padding:6px 10px; border-radius:12px; background:#e9ecf1; white-space:pre-wrap; overflow-wrap:anywhere; }
   .bubble.mine { align-self:flex-end; background:var(--me); }
   .bubble small { display:block; color:var(--muted); font-size:11px; }
   textarea, input, select { font:inherit; padding:6px; border:1px solid #cbd2d9; border-radius:6px; }
@@ -38,13 +39,16 @@ PAGE = r"""<!doctype html>
   .conv:hover, .conv.open { background:#eef4fb; }
   .conv small { color:var(--muted); display:block; }
   .convview { flex:1; min-width:0; }
-  .thread { border:1px solid var(--line); border-radius:8px; padding:8px; margin-bottom:6px; white-space:pre-wrap; }
+  .thread { border:1px solid var(--line); border-radius:8px; padding:8px; margin-bottom:6px; white-space:pre-wrap; overflow-wrap:anywhere; }
+  .tag { display:inline-block; background:#e0e7ff; color:#3730a3; border-radius:10px; padding:0 8px; font-size:11px; margin-right:4px; }
+  .jobs li { margin-bottom:4px; overflow-wrap:anywhere; }
   .thread.note { background:var(--note); }
   .thread.message { background:#e8f1fb; }
-  .thread .who { font-size:11px; color:var(--muted); text-transform:uppercase; }
+  .attachment { margin-top:4px; font-size:12px; color:#374151; }
+  .thread .who { font-size:12px; color:var(--muted); }
   .muted { color:var(--muted); }
   .error { color:#b42318; }
-  .calllog { font-family:ui-monospace, monospace; font-size:11px; white-space:pre-wrap; color:#374151; }
+  .calllog { font-family:ui-monospace, monospace; font-size:11px; white-space:pre-wrap; overflow-wrap:anywhere; color:#374151; }
   iframe.sidebar { width:100%; border:1px solid var(--line); border-radius:8px; min-height:120px; background:#fff; }
 </style>
 </head>
@@ -58,11 +62,6 @@ PAGE = r"""<!doctype html>
 <main>
   <div>
     <section>
-      <h2>Hotlines</h2>
-      <table><thead><tr><th>Number</th><th>Help Scout mailbox</th><th>Twilio settings (from bling provision)</th></tr></thead>
-      <tbody id="hotlines"></tbody></table>
-    </section>
-    <section style="margin-top:16px">
       <h2>Supporters' phones</h2>
       <div id="phones"></div>
       <div class="row"><input id="newphone" placeholder="+16175550199" aria-label="another phone"><button class="secondary" id="addphone">Add a phone</button></div>
@@ -70,6 +69,15 @@ PAGE = r"""<!doctype html>
     <section style="margin-top:16px" id="agentsection">
       <h2>Agents' phones</h2>
       <div id="agents" class="muted">No calls yet.</div>
+    </section>
+    <section style="margin-top:16px" data-testid="jobs">
+      <h2>Bling's jobs</h2>
+      <div id="jobs" class="muted">No jobs yet.</div>
+    </section>
+    <section style="margin-top:16px">
+      <details><summary><h2 style="display:inline">Hotlines</h2></summary>
+      <table><thead><tr><th>Number</th><th>Help Scout mailbox</th><th>Twilio settings (from bling provision)</th></tr></thead>
+      <tbody id="hotlines"></tbody></table></details>
     </section>
   </div>
   <section>
@@ -95,6 +103,15 @@ function plain(html) {  // Help Scout bodies are HTML: show their text, never ru
   return (doc.body.textContent || "").replace(/\n{3,}/g, "\n\n").trim();
 }
 function when(t) { return new Date(t * 1000).toLocaleTimeString(); }
+function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
+const THREAD_LABELS = { customer: "Supporter's text", message: "Agent's reply", note: "Internal note", phone: "Phone call", chat: "Chat" };
+function callLine(c) {
+  const kind = { "inbound": "Call", "outbound-api": "Bling calls", "outbound-dial": "Rings" }[c.direction] || "Call";
+  return `${kind} ${c.from} → ${c.to} · ${c.status} · ${when(c.at)}`;
+}
+function callList(calls) {
+  return calls.map(c => el("details", { "data-testid": "call-" + c.sid }, el("summary", { text: callLine(c) }), el("div", { class: "calllog", text: c.log.join("\n") })));
+}
 async function act(name, body) {
   const res = await fetch("/sandbox/actions/" + name, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await res.json().catch(() => ({}));
@@ -145,9 +162,9 @@ function renderPhones(d) {
     const bubbles = $(".bubbles", card);
     const atBottom = bubbles.scrollTop + bubbles.clientHeight >= bubbles.scrollHeight - 4;
     bubbles.replaceChildren(...p.messages.map(m => el("div", { class: "bubble" + (m.mine ? " mine" : ""), title: m.note || "" },
-      m.body, el("small", { text: `${m.mine ? "to" : "from"} ${m.other} · ${when(m.at)}` }))));
+      m.body, el("small", { text: `${m.mine ? "to" : "from"} ${m.other} · ${when(m.at)}${m.mine ? "" : " · " + m.status}` }))));
     if (atBottom) bubbles.scrollTop = bubbles.scrollHeight;
-    $(".calls", card).replaceChildren(...p.calls.map(c => el("details", {}, el("summary", { text: `call ${c.from} → ${c.to}: ${c.status}` }), el("div", { class: "calllog", text: c.log.join("\n") }))));
+    $(".calls", card).replaceChildren(...callList(p.calls));
   }
 }
 function renderAgents(d) {
@@ -155,8 +172,18 @@ function renderAgents(d) {
   const withCalls = d.agent_phones.filter(a => a.calls.length);
   $("#agentsection").style.display = d.agent_phones.length ? "" : "none";
   if (!withCalls.length) { box.textContent = "Ring group: " + d.agent_phones.map(a => a.number).join(", ") + ". No calls yet."; return; }
-  box.replaceChildren(...withCalls.map(a => el("div", { class: "phone" }, el("h3", { text: "Agent phone " + a.number }),
-    ...a.calls.map(c => el("details", {}, el("summary", { text: `call ${c.from} → ${c.to}: ${c.status}` }), el("div", { class: "calllog", text: c.log.join("\n") }))))));
+  box.replaceChildren(...withCalls.map(a => el("div", { class: "phone" }, el("h3", { text: "Agent phone " + a.number }), ...callList(a.calls))));
+}
+function renderJobs(d) {
+  const box = $("#jobs"), j = d.jobs, c = j.counts;
+  const total = Object.values(c).reduce((a, b) => a + b, 0);
+  if (!total) { box.textContent = "No jobs yet."; return; }
+  const parts = [el("p", { "data-testid": "job-counts", text: `${plural(c.done || 0, "job")} done · ${c.pending || 0} waiting · ${plural(c.dead || 0, "dead letter")}` })];
+  if (j.dead.length) parts.push(el("p", { class: "error", text: "Dead letters (see scripts/bling jobs show ID, replay with scripts/bling jobs replay ID):" }),
+    el("ul", { class: "jobs", "data-testid": "dead-letters" }, ...j.dead.map(r => el("li", { text: `#${r.id} ${r.route}: ${r.error}` }))));
+  if (j.waiting.length) parts.push(el("p", { text: "Waiting (retried automatically):" }),
+    el("ul", { class: "jobs", "data-testid": "waiting-jobs" }, ...j.waiting.map(r => el("li", { text: `#${r.id} ${r.route} · next try ${when(r.next)}${r.error ? " · " + r.error : ""}` }))));
+  box.className = ""; box.replaceChildren(...parts);
 }
 function renderMailboxes(d) {
   const root = $("#mailboxes");
@@ -166,7 +193,8 @@ function renderMailboxes(d) {
     if (!mb.conversations.length) list.append(el("p", { class: "muted", text: "No conversations yet." }));
     for (const c of mb.conversations) {
       list.append(el("div", { class: "conv" + (state.open === c.id ? " open" : ""), "data-testid": "conversation-" + c.id, onclick: () => { state.open = c.id; state.sidebarFor = null; render(); } },
-        el("strong", { text: c.subject }), el("small", { text: `#${c.id} · ${c.customer || "?"} · ${c.threads.length} threads · ${c.status}` })));
+        el("strong", { text: c.subject }), el("small", { text: `#${c.id} · ${c.customer || "?"} · ${plural(c.threads.length, "thread")} · ${c.status}` }),
+        c.tags.length ? el("div", { "data-testid": "tags-" + c.id }, ...c.tags.map(t => el("span", { class: "tag", text: t }))) : null));
     }
     const view = el("div", { class: "convview" });
     const open = mb.conversations.find(c => c.id === state.open);
@@ -179,7 +207,8 @@ function renderMailboxes(d) {
 }
 function conversationView(c, d) {
   const threads = c.threads.map(t => el("div", { class: "thread " + t.type, "data-testid": "thread-" + t.id },
-    el("div", { class: "who", text: `${t.type === "message" ? "agent reply" : t.type}${t.type === t.by ? "" : " · " + t.by} · ${when(t.at)}` }), plain(t.body)));
+    el("div", { class: "who", text: `${THREAD_LABELS[t.type] || t.type} · ${when(t.at)}` }), plain(t.body),
+    ...t.attachments.map(a => el("div", { class: "attachment", "data-testid": "attachment", text: `Attached: ${a.name} (${a.type}, ${Math.round(a.bytes / 1024)} KB)` }))));
   const reply = el("textarea", { placeholder: "Reply to the supporter as an agent…", "data-testid": "reply-text" });
   const send = el("button", { text: "Reply as agent", "data-testid": "reply-send", onclick: async () => {
     if (!reply.value.trim()) return;
@@ -187,19 +216,22 @@ function conversationView(c, d) {
   } });
   const parts = [el("h3", { text: c.subject }), ...threads, reply, el("div", { class: "row" }, send)];
   if (d.features.callback) {
-    const frame = el("iframe", { class: "sidebar", sandbox: "allow-popups allow-popups-to-escape-sandbox", title: "sidebar app" });
     const load = el("button", { class: "secondary", text: "Show the sidebar app (Call back)", onclick: async () => {
       const data = await act("sidebar", { conversation: c.id }); state.sidebarFor = { id: c.id, html: data.html || "" }; render();
     } });
-    if (state.sidebarFor && state.sidebarFor.id === c.id) frame.srcdoc = '<base target="_blank">' + state.sidebarFor.html;
-    parts.push(el("h4", { text: "Sidebar app" }), load, frame);
+    parts.push(el("h4", { text: "Sidebar app" }), load);
+    if (state.sidebarFor && state.sidebarFor.id === c.id) {  // no empty frame before it is asked for
+      const frame = el("iframe", { class: "sidebar", sandbox: "allow-popups allow-popups-to-escape-sandbox", title: "sidebar app" });
+      frame.srcdoc = '<base target="_blank">' + state.sidebarFor.html;
+      parts.push(frame);
+    }
   }
   return el("div", {}, ...parts);
 }
 let shownMailboxes = "";
 function render() {
   const d = state.data; if (!d) return;
-  renderHotlines(d); renderPhones(d); renderAgents(d);
+  renderHotlines(d); renderPhones(d); renderAgents(d); renderJobs(d);
   // Redraw Help Scout only when it changed: a redraw reloads the sidebar frame and drops a half-typed reply.
   const key = JSON.stringify([d.mailboxes, d.webhooks, d.features, state.open, state.sidebarFor]);
   const active = document.activeElement;

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
+import sys
 import threading
 import time
 
@@ -30,6 +32,35 @@ def prepare(bind: str) -> str:
 
     configure(os.environ.get("BLING_LOG_LEVEL", "INFO"), sandbox=True)  # every line says SANDBOX
     return os.environ["BLING_PUBLIC_URL"].rstrip("/")
+
+
+def cli_environ(url: str) -> dict[str, str]:
+    """What the CLI needs to act on this running sandbox: its flag, URL and store (an absolute path)."""
+    from .config import DEFAULT_STORE
+
+    store = os.environ.get("BLING_STORE_URL", "").strip() or DEFAULT_STORE
+    if store.startswith("sqlite:///") and not store.startswith("sqlite:////"):
+        store = "sqlite:///" + os.path.abspath(store[len("sqlite:///"):])
+    elif "://" not in store:
+        store = "sqlite:///" + os.path.abspath(store)
+    return {FLAG: "1", "BLING_PUBLIC_URL": url, "BLING_STORE_URL": store}
+
+
+def announce(url: str) -> str:
+    """The loud start-up text; writes BLING_SANDBOX_ENV_FILE (read by scripts/bling) when it is set."""
+    from ..first_run import sandbox_banner
+
+    settings = cli_environ(url)
+    path = os.environ.get("BLING_SANDBOX_ENV_FILE", "").strip()
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("# Written by `bling serve --sandbox`: scripts/bling reads it to reach the running sandbox.\n")
+            handle.writelines(f"export {name}={shlex.quote(value)}\n" for name, value in settings.items())
+        hint = "scripts/bling check   (scripts/bling --help lists every command)"
+    else:
+        command = os.path.join(os.path.dirname(sys.executable), "bling")
+        hint = " ".join(f"{name}={shlex.quote(value)}" for name, value in settings.items()) + f" {command} check"
+    return sandbox_banner(url, hint)
 
 
 def provision_when_up(url: str, timeout: float = 60.0) -> threading.Thread:

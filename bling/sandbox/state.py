@@ -193,6 +193,18 @@ class SandboxState:
             conn.execute(sa.insert(calls).values(**row))
         return row
 
+    def note_leg(self, sid: str, from_: str, to: str, status: str) -> None:
+        """A phone a <Dial> rang (ring group, Call back): added, or its status moved on."""
+        if self.call(sid) is None:
+            self.add_call("outbound-dial", from_, to, status, sid=sid)
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(sa.update(calls).where(calls.c.sid == sid).values(status=status))
+
+    def set_message_status(self, sid: str, status: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(messages).where(messages.c.sid == sid).values(status=status))
+
     def set_call(self, sid: str, status: str, log: list[str]) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.update(calls).where(calls.c.sid == sid).values(status=status, log="\n".join(log)))

@@ -14,11 +14,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import math
 import re
 import struct
 import threading
+import time
 import wave
+import weakref
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlencode
@@ -28,9 +31,22 @@ import falcon
 from ..phones import to_e164
 from .state import SandboxState
 
+log = logging.getLogger("bling.sandbox")
+
 API = "/2010-04-01/Accounts/{sid}"
+DELIVERY_STEP_SECONDS = 0.5  # queued → sent → delivered, each after this long
+RING_SECONDS, TALK_SECONDS = 2.0, 5  # a Call back: the phones ring, then the agent and supporter talk
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
+
+
+_deliveries: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def finish_deliveries(timeout: float = 5.0) -> None:
+    """Wait for texts still on their way (their status callbacks), e.g. before Bling stops."""
+    for thread in list(_deliveries):
+        thread.join(timeout)
 
 
 def rfc2822(moment: float) -> str:
@@ -93,6 +109,11 @@ class TwilioStandIn:
         match = re.fullmatch(r"/Calls/(CA[0-9a-f]{32})\.json", rest)
         if match and req.method == "POST":
             return 200, self.update_call(match[1], form)
+        if match and req.method == "GET":
+            call = self.state.call(match[1])
+            if call is None:
+                raise _error(404, 20404, "The requested resource was not found")
+            return 200, self.call_json(call)
         match = re.fullmatch(r"/Calls/(CA[0-9a-f]{32})/Recordings\.json", rest)
         if match and req.method == "GET":
             items = [self.recording_json(r) for r in self.state.recordings_of(call_sid=match[1])]
@@ -157,8 +178,30 @@ class TwilioStandIn:
             raise _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if self.opted_out(from_, to):
             raise _error(400, 21610, "Attempt to send to unsubscribed recipient")
-        row = self.state.add_message("outbound-api", from_, to, body, "delivered")
+        row = self.state.add_message("outbound-api", from_, to, body, "queued")
+        thread = threading.Thread(target=self._deliver, args=(row, form.get("StatusCallback")), daemon=True,
+                                  name="sandbox-delivery")
+        thread.start()
+        _deliveries.add(thread)
         return self.message_json(row)
+
+    def _deliver(self, row: dict, status_callback: str | None) -> None:
+        """The text goes out and reaches the phone; Twilio reports each step to StatusCallback, signed."""
+        from ..simulate import Target
+
+        target = Target.from_settings(self.settings, self.settings.public_base())
+        for status in ("sent", "delivered"):
+            time.sleep(DELIVERY_STEP_SECONDS)
+            self.state.set_message_status(row["sid"], status)
+            if not status_callback or not target.is_ours(status_callback.split("#", 1)[0]):
+                continue
+            form = [("SmsSid", row["sid"]), ("SmsStatus", status), ("MessageStatus", status), ("To", row["to"]),
+                    ("MessageSid", row["sid"]), ("AccountSid", self.sid), ("From", row["from_"]),
+                    ("ApiVersion", "2010-04-01")]
+            try:
+                target.post_twilio(status_callback, form)
+            except Exception as ex:  # Bling down: Twilio gives up on a callback too
+                log.warning("sandbox: status callback to %s failed: %s", status_callback, type(ex).__name__)
 
     def opted_out(self, hotline: str, phone: str) -> bool:
         """Whether ``phone``'s latest keyword to ``hotline`` was STOP (Twilio's default opt-out)."""
@@ -209,11 +252,13 @@ class TwilioStandIn:
         from ..simulate import CallOptions, Target, simulate_call
 
         target = Target.from_settings(self.settings, self.settings.public_base())
-        options = CallOptions(answer="answered", status_callback=form.get("StatusCallback") or None)
-        lines: list[str] = [f"{call['to']} answers (a sandbox phone)"]
+        options = CallOptions(answer="answered", status_callback=form.get("StatusCallback") or None,
+                              ring_seconds=RING_SECONDS, talk_seconds=TALK_SECONDS)
+        lines: list[str] = [f"{call['to']} rings, then answers (a sandbox phone)"]
+        self.state.set_call(call["sid"], "ringing", lines)
         try:
             simulate_call(target, call["from_"], call["to"], options, on_line=lines.append, start_url=form["Url"],
-                          direction="outbound-api", call_sid=call["sid"])
+                          direction="outbound-api", call_sid=call["sid"], on_leg=self.state.note_leg)
             self.state.set_call(call["sid"], "completed", lines)
         except Exception as ex:  # the page shows what went wrong
             lines.append(f"the call failed: {type(ex).__name__}: {ex}")
@@ -229,8 +274,11 @@ class TwilioStandIn:
         return self.call_json(call)
 
     def call_json(self, call: dict) -> dict:
+        ended = call["status"] in ("completed", "busy", "failed", "no-answer", "canceled")
+        recorded = sum(r["duration"] for r in self.state.recordings_of(call_sid=call["sid"]))
         return {"account_sid": self.sid, "api_version": "2010-04-01", "date_created": rfc2822(call["created_at"]),
-                "direction": call["direction"], "duration": None, "end_time": None, "from": call["from_"],
+                "direction": call["direction"], "duration": str(recorded) if ended else None, "end_time": None,
+                "from": call["from_"],
                 "price": None, "sid": call["sid"], "start_time": None, "status": call["status"], "to": call["to"],
                 "uri": f"{self.prefix}/Calls/{call['sid']}.json"}
 

@@ -7,7 +7,7 @@ it keywords in routes.toml::
     [[route]]
     path = "/bling/twilio_sms"
     ...
-    chain = ["inbound_sms", "keyword_tagger", "autoreply"]
+    chain = ["customer_match", "inbound_sms", "opt_out", "keyword_tagger", "after_hours", "autoreply"]
 
     [route.options.keyword_tagger]
     keywords = { ballot = "voting", vote = "voting", volunteer = "volunteers" }
@@ -26,6 +26,7 @@ from bling.errors import PermanentError
 from bling.hookspecs import hookimpl
 
 NAME = "keyword_tagger"
+OPTIONS = ("keywords",)  # [route.options.keyword_tagger] keys; Bling refuses any other at start-up
 
 
 @hookimpl
