@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 import pytest
 
 from bling.sms_state import cached_match
@@ -77,3 +79,23 @@ def test_a_callers_number_is_matched_the_same_way(services, vcr):
     assert plugin.handle_event(context, {"caller": "(617) 555-0123", "hotline": "+16175550100"}) == 321
     assert context.state["customer"] == {"id": 321, "email": "jane@example.org"}
     assert vcr.all_played
+
+
+@pytest.mark.vcr
+def test_a_burst_of_new_supporters_is_looked_up_five_at_a_time(client, services, vcr):
+    """After a broadcast: the first job's search also asks about the never-seen supporters queued
+    behind it (as many as fit Help Scout's 500 characters: five here), finds nobody, and each of
+    them then costs its create alone — no search, no conversation search (issue 11).
+
+    Planted bugs it catches: no look-ahead (six searches), a conversation search after a search
+    that found nobody, a query longer than 500 characters (all six in one)."""
+    phones = [f"+1617555{n:04d}" for n in range(201, 207)]
+    for n, phone in enumerate(phones, start=1):
+        text(client, f"Hi, I need help with my ballot ({n})", n, From=phone)
+    assert drain(services) == {"done": 6}
+    searches = [r for r in vcr.played_requests if "/customers/search" in r.uri]
+    assert len(searches) == 2 and all(len(unquote_plus(r.uri.split("query=")[1])) <= 500 for r in searches)
+    assert all(p[2:] in unquote_plus(searches[0].uri) for p in phones[:5])
+    assert not any("/v2/conversations?" in r.uri for r in vcr.played_requests)
+    assert [services.store.conversation_for(MAILBOX_ID, p)["conversation_id"] for p in phones] == list(range(7101, 7107))
+    assert all(cached_match(services.store, p)["nobody"] for p in phones)

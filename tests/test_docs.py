@@ -1,7 +1,7 @@
 """Meta-tests: the README's commands are true, and docs/ documents every hook, setting, command and plugin.
 
 The README is the front door; the reference is the MkDocs site in docs/
-(``mkdocs build --strict`` in .ci/run catches broken links). These tests
+(``mkdocs build --strict``, run by a test below, catches broken links). These tests
 tie the reference to the code, so a new hook, setting, route key, command
 option or plugin fails here until it is documented.
 """
@@ -160,7 +160,9 @@ def test_readme_commands_exist_and_ci_builds_the_docs():
     for script in ("scripts/serve.sh", "scripts/test.sh"):
         assert f"bash {script}" in README and (ROOT / script).exists()
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "scripts/test.sh" in ci and "mkdocs build --strict" in ci
+    assert "scripts/test.sh" in ci, ".ci/run must call the README's test command"
+    assert '"[test,docs]"' in (ROOT / "scripts" / "test.sh").read_text(), "the test command installs mkdocs"
+    assert "def test_the_site_builds_without_a_broken_link" in (ROOT / "tests" / "test_docs.py").read_text()
     assert len(README.splitlines()) < 150, "the README is the front door: put reference in docs/"
 
 
