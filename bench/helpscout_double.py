@@ -3,8 +3,8 @@
 Why a double: the burst must show how Bling behaves against Help Scout's
 account-wide rate limit, and count duplicates and losses exactly, which no
 shared real account allows. So this server implements exactly the endpoints
-Bling calls (bling/helpscout.py) with the wire shapes of
-/work/shared/docs/reference/helpscout.md:
+Bling calls (bling/helpscout.py) with the wire shapes of Help Scout's
+Mailbox API 2.0 reference (https://developer.helpscout.com/mailbox-api/):
 
 * ``POST /v2/oauth2/token`` (JSON or form client-credentials grant);
 * ``GET /v2/conversations`` (``mailbox``, ``status``, ``query=(email:"…")``,

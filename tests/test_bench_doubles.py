@@ -151,3 +151,12 @@ def test_a_created_conversation_creates_its_customer_for_later_searches(helpscou
     (by_phone,) = client.search_customers(customer_query(["6175550123"]))
     assert by_email["id"] == by_phone["id"]
     assert by_email["_embedded"]["phones"][0]["value"] == "+16175550123"
+
+
+def test_strict_fifo_yardstick_waits_for_the_next_window_in_turn():
+    from fifo import strict_fifo_done
+
+    items = [("a", 0.0, 3), ("b", 1.0, 3), ("c", 2.0, 2), ("d", 70.0, 1)]
+    done = strict_fifo_done(items, budget=6, start=0.0)
+    # a and b fill the first window; c waits for the second (t=60) although it would fit later; d comes after c
+    assert done == {"a": 0.0, "b": 1.0, "c": 60.0, "d": 70.0}
