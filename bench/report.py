@@ -253,6 +253,7 @@ def burst_sections(label: str, bu: dict) -> list[tuple[str, list[tuple[str, ...]
          ("… leaving out the killed worker's jobs (s)", _f(bu["last_thread_s_but_killed_jobs"])),
          ("minimum the limit allows: units / limit (s)", _f(bu["min_drain_s_at_limit"])),
          ("minimum at Bling's 80 % budget (s)", _f(bu["min_drain_s_at_budget"])),
+         ("strict FIFO at the budget, same arrivals and costs: last text in at (s)", _f(bu.get("fifo_last_text_s"))),
          ("drain / minimum at the budget",
           f"{bu['drain_s'] / bu['min_drain_s_at_budget']:.2f}×" if bu["drained"] and bu["min_drain_s_at_budget"]
           and not bu["lost"] else "– (not drained, or texts were lost)"),
