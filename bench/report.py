@@ -323,7 +323,8 @@ def markdown(results: dict) -> str:
            f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable)",
            f"- RAM: {m['ram_gb']} GB",
            f"- Python {m['python']}, Linux {m['kernel']}, SQLite {m['sqlite']}, gunicorn {m['gunicorn']}, falcon {m['falcon']}",
-           f"- Stores: SQLite in a temp dir on {m.get('store_filesystem', '?')}; bursts: {a.get('store')}"
+           f"- Stores: SQLite in a temp dir on {m.get('store_filesystem', '?')}; bursts on: "
+           f"{', '.join(results.get('bursts') or {}) or 'none'}"
            + (" (run concurrently)" if len(results.get("bursts") or {}) > 1 else ""),
            f"- Date: {m['date']}; checkout {m['commit']}",
            f"- Parameters: texts {a['texts']}, returning share {a['returning']}, requests {a['requests']} "
