@@ -3,8 +3,8 @@
 Why a double: the burst must show how Bling behaves against Help Scout's
 account-wide rate limit, and count duplicates and losses exactly, which no
 shared real account allows. So this server implements exactly the endpoints
-Bling calls (bling/helpscout.py) with the wire shapes of
-/work/shared/docs/reference/helpscout.md:
+Bling calls (bling/helpscout.py) with the wire shapes of Help Scout's
+Mailbox API 2.0 reference (https://developer.helpscout.com/mailbox-api/):
 
 * ``POST /v2/oauth2/token`` (JSON or form client-credentials grant);
 * ``GET /v2/conversations`` (``mailbox``, ``status``, ``query=(email:"…")``,
@@ -15,9 +15,17 @@ Bling calls (bling/helpscout.py) with the wire shapes of
   404 unknown conversation; 412 at 100 threads);
 * ``GET /v2/conversations/{id}/threads`` (newest first, 25 a page);
 * ``GET /v2/customers/{id}``;
-* ``GET /v3/customers/search?query=phone:"…" OR phone:"…"`` (Bling's
-  ``customer_match`` plugin; the v3 shape is unconfirmed in the reference,
-  so it answers like v2: HAL ``_embedded.customers``, omitted when empty).
+* ``GET /v3/customers/search?query=phone:"…" OR email:"…" OR …`` (Bling's
+  ``customer_match`` plugin): ``phone:"…"`` and ``email:"…"`` terms joined
+  by OR; it returns every customer whose phone has the digits of any phone
+  term or whose e-mail equals any email term. The v3 shape is unconfirmed
+  in the reference, so it answers like v2: HAL ``_embedded.customers``,
+  each with ``_embedded.emails``/``phones``; ``_embedded`` omitted when
+  nobody matches.
+
+A conversation created for an e-mail the account has never seen creates
+that customer (its e-mail and the ``phone`` Bling sends), as Help Scout
+does, so a later customer search finds it.
 
 The rate limit is Help Scout's: ``limit`` units per clock minute for the
 whole account (Kong's fixed windows), a GET costs 1 and a write 2, a request
@@ -105,7 +113,9 @@ class Hit:
     path: str
     status: int
     units: int  # charged against the limit (0 for 429s and the token endpoint)
-    supporter: str | None  # the supporter it concerned, when known: e-mail, or phone for a phone search
+    #: The supporters it concerned, when known: a conversation's e-mail, or every
+    #: ``phone:"…"``/``email:"…"`` term of a customer search (a batch names several).
+    supporters: tuple[str, ...] = ()
 
 
 class RateLimiter:
@@ -159,6 +169,13 @@ class HelpScoutDouble:
                                                created_at, seeded=True))
             return conversation.id
 
+    def seed_agent_reply(self, conversation_id: int, text: str) -> Thread:
+        """An agent's reply written in the web UI (what a ``convo.agent.reply.created`` webhook announces)."""
+        with self.lock:
+            thread = Thread(next(self._thread_ids), conversation_id, "message", text, self.clock(), seeded=True)
+            self.conversations[conversation_id].threads.append(thread)
+            return thread
+
     def all_threads(self) -> list[Thread]:
         with self.lock:
             return [t for c in self.conversations.values() for t in c.threads]
@@ -187,24 +204,24 @@ class HelpScoutDouble:
         with self.lock:
             if path == "/v2/oauth2/token" and method == "POST":
                 status, extra, payload = self._token(headers, body)
-                self.hits.append(Hit(self.clock(), method, path, status, 0, None))
+                self.hits.append(Hit(self.clock(), method, path, status, 0))
                 return status, extra, payload
             if headers.get("Authorization", "") != f"Bearer {TOKEN}":
-                self.hits.append(Hit(self.clock(), method, path, 401, 0, None))
+                self.hits.append(Hit(self.clock(), method, path, 401, 0))
                 return _json(401, {"error": "invalid_token",
                                    "error_description": "The access token is invalid or has expired"})
             cost = 2 if method in WRITE_METHODS else 1
             allowed, remaining, retry_after = self.limiter.charge(cost)
             rate = {"X-RateLimit-Limit-Minute": str(self.limiter.limit),
                     "X-RateLimit-Remaining-Minute": str(max(0, remaining))}
-            supporter = self._supporter_of(method, path, query, body)
+            supporters = self._supporters_of(method, path, query, body)
             if not allowed:
-                self.hits.append(Hit(self.clock(), method, path, 429, 0, supporter))
+                self.hits.append(Hit(self.clock(), method, path, 429, 0, supporters))
                 rate["X-RateLimit-Retry-After"] = str(max(1, math.ceil(retry_after)))
                 status, extra, payload = _json(429, {"message": "API rate limit exceeded"})
                 return status, {**extra, **rate}, payload
             status, extra, payload = self._route(method, path, query, body)
-            self.hits.append(Hit(self.clock(), method, path, status, cost, supporter))
+            self.hits.append(Hit(self.clock(), method, path, status, cost, supporters))
         if self.after_write is not None and method in WRITE_METHODS:
             self.after_write(method, path, status)
         if self.latency:
@@ -240,24 +257,25 @@ class HelpScoutDouble:
             return self._search_customers(query)
         return _json(404, {"message": f"No route for {method} {path}"})
 
-    def _supporter_of(self, method: str, path: str, query: dict, body: bytes) -> str | None:
-        """Which supporter a request concerns, so units can be split by kind of text."""
+    def _supporters_of(self, method: str, path: str, query: dict, body: bytes) -> tuple[str, ...]:
+        """Which supporters a request concerns, so units can be split by kind of text."""
         if path == "/v3/customers/search":
-            found = _PHONE_QUERY.search((query.get("query") or [""])[0])
-            return found.group(1) if found else None
+            text = (query.get("query") or [""])[0]
+            return tuple(_unquote(t) for t in _PHONE_QUERY.findall(text) + _EMAIL_QUERY.findall(text))
         if path == "/v2/conversations" and method == "GET":
             found = _EMAIL_QUERY.search((query.get("query") or [""])[0])
-            return found.group(1) if found else None
+            return (_unquote(found.group(1)),) if found else ()
         if path == "/v2/conversations" and method == "POST":
-            return ((_load(body) or {}).get("customer") or {}).get("email")
+            email = ((_load(body) or {}).get("customer") or {}).get("email")
+            return (email,) if email else ()
         match = re.match(r"^/v2/conversations/(\d+)", path)
         conversation = self.conversations.get(int(match.group(1))) if match else None
-        return conversation.email if conversation else None
+        return (conversation.email,) if conversation else ()
 
     def _search(self, query: dict):
         mailboxes = {int(m) for v in query.get("mailbox", []) for m in v.split(",") if m.strip().isdigit()}
         found = _EMAIL_QUERY.search((query.get("query") or [""])[0])
-        email = found.group(1).replace('\\"', '"').replace("\\\\", "\\") if found else None
+        email = _unquote(found.group(1)) if found else None
         items = [c for c in self.conversations.values()
                  if (not mailboxes or c.mailbox_id in mailboxes) and (email is None or c.email == email)]
         reverse = (query.get("sortOrder") or ["desc"])[0] != "asc"
@@ -323,18 +341,27 @@ class HelpScoutDouble:
         return _json(200, self._customer_json(customer), "application/hal+json")
 
     def _search_customers(self, query: dict):
-        """Customers whose phone has the digits of any ``phone:"…"`` term (E.164 or national)."""
-        terms = {re.sub(r"\D", "", t) for t in _PHONE_QUERY.findall((query.get("query") or [""])[0])}
-        terms.discard("")
-        found = [c for c in self.customers.values() if c.phone and any(
-            re.sub(r"\D", "", c.phone).endswith(t) or t.endswith(re.sub(r"\D", "", c.phone)) for t in terms)]
+        """Customers whose phone has the digits of any ``phone:"…"`` term (E.164 or national)
+        or whose e-mail equals any ``email:"…"`` term: the terms are joined by OR."""
+        text = (query.get("query") or [""])[0]
+        phones = {re.sub(r"\D", "", _unquote(t)) for t in _PHONE_QUERY.findall(text)} - {""}
+        emails = {_unquote(t).lower() for t in _EMAIL_QUERY.findall(text)}
+
+        def matches(customer: Customer) -> bool:
+            digits = re.sub(r"\D", "", customer.phone or "")
+            by_phone = bool(digits) and any(digits.endswith(t) or t.endswith(digits) for t in phones)
+            return by_phone or customer.email.lower() in emails
+
+        found = [c for c in self.customers.values() if matches(c)]
         body: dict = {"_embedded": {"customers": [self._customer_json(c) for c in found[:PAGE_SIZE]]}} if found else {}
         body["_links"] = {"self": {"href": "https://api.helpscout.net/v3/customers/search"}}
         return _json(200, body, "application/hal+json")
 
     def _customer_json(self, customer: Customer) -> dict:
-        embedded = {"emails": [{"id": customer.id, "value": customer.email, "type": "work"}],
-                    "phones": [{"id": customer.id, "value": customer.phone, "type": "mobile"}] if customer.phone else []}
+        """A customer with its e-mails and phones; an empty list is left out, as Help Scout does."""
+        embedded = {"emails": [{"id": customer.id, "value": customer.email, "type": "work"}]}
+        if customer.phone:
+            embedded["phones"] = [{"id": customer.id, "value": customer.phone, "type": "mobile"}]
         return {"id": customer.id, "firstName": "", "lastName": "", "_embedded": embedded,
                 "_links": {"self": {"href": f"https://api.helpscout.net/v2/customers/{customer.id}"}}}
 
@@ -372,6 +399,11 @@ class HelpScoutDouble:
 
 
 # -- wire helpers -------------------------------------------------------------
+
+
+def _unquote(value: str) -> str:
+    """A double-quoted query term's value (Bling escapes ``\\`` and ``"``)."""
+    return re.sub(r"\\(.)", r"\1", value)
 
 
 def _load(body: bytes):

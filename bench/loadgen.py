@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import json
 import statistics
 import threading
 import time
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
+
+from bling.verifiers import helpscout_signature
 
 SMS_PATH = "/bling/twilio_sms"
 
@@ -53,6 +56,14 @@ def signed_sms(public_url: str, auth_token: str, account_sid: str, hotline: str,
     return SignedRequest(SMS_PATH, urlencode(fields).encode(), headers, sid)
 
 
+def signed_helpscout(path: str, secret: str, payload: dict, event: str, key: str) -> SignedRequest:
+    """A Help Scout webhook: JSON signed with X-HelpScout-Signature (base64 HMAC-SHA1 of the body)."""
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json", "X-HelpScout-Event": event,
+               "X-HelpScout-Signature": helpscout_signature(secret, body)}
+    return SignedRequest(path, body, headers, key)
+
+
 @dataclass
 class LoadResult:
     """Per-request latencies (seconds) and outcomes of one load run."""
@@ -62,6 +73,8 @@ class LoadResult:
     errors: int = 0
     wall_seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    #: Wall-clock time (time.time) each request was answered 2xx, by its MessageSid: when Bling accepted it.
+    answered_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -106,6 +119,7 @@ def merge(runs: list[LoadResult]) -> LoadResult:
         total.errors += run.errors
         total.failures.extend(run.failures)
         total.wall_seconds += run.wall_seconds
+        total.answered_at.update(run.answered_at)
     return total
 
 
@@ -119,6 +133,7 @@ def run_load(host: str, port: int, requests: list[SignedRequest], clients: int, 
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
         latencies: list[float] = []
         statuses: dict[int, int] = {}
+        answered: dict[str, float] = {}
         while True:
             index = next_index()
             if index >= len(requests):
@@ -137,6 +152,8 @@ def run_load(host: str, port: int, requests: list[SignedRequest], clients: int, 
                 continue
             latencies.append(time.perf_counter() - started)
             statuses[response.status] = statuses.get(response.status, 0) + 1
+            if 200 <= response.status < 300:
+                answered[req.message_sid] = time.time()
             if response.status >= 300:
                 with lock:
                     result.failures.append(f"{response.status}: {payload[:200]!r}")
@@ -145,6 +162,7 @@ def run_load(host: str, port: int, requests: list[SignedRequest], clients: int, 
         conn.close()
         with lock:
             result.latencies.extend(latencies)
+            result.answered_at.update(answered)
             for status, n in statuses.items():
                 result.statuses[status] = result.statuses.get(status, 0) + n
 

@@ -31,7 +31,7 @@ def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Pop
 
 
 def stop(proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    """SIGTERM (graceful: gunicorn and huey drain), then SIGKILL the session if it lingers."""
+    """SIGTERM (graceful: gunicorn and the job engine finish their work), then SIGKILL the session if it lingers."""
     if proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)

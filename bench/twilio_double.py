@@ -3,7 +3,8 @@
 Why: the burst must count auto-replies (exactly one per new supporter) and
 failure texts without sending real SMS. Bling talks to Twilio through the
 official ``twilio`` library, so this double answers what that library sends
-(/work/shared/docs/reference/twilio.md §6):
+(Twilio's Message resource reference,
+https://www.twilio.com/docs/messaging/api/message-resource):
 
 * ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (form ``To``, ``From``,
   ``Body``; HTTP Basic ``sid:token``) → 201 JSON, ``status`` ``queued``;

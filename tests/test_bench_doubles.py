@@ -122,4 +122,41 @@ def test_customer_search_by_phone_finds_the_stored_customer(helpscout):
     assert client.search_customers(customer_query(["+16175550199"])) == []  # `_embedded` omitted when empty
     (found,) = client.search_customers(customer_query(["+16175550123", "6175550123"]))
     assert found["_embedded"]["emails"][0]["value"] == "6175550123@blackhole.example.org"
-    assert [h.supporter for h in double.hits if h.units] == ["+16175550199", "+16175550123"]
+    assert found["_embedded"]["phones"][0]["value"] == "+16175550123"
+    assert [h.supporters for h in double.hits if h.units] == [("+16175550199",), ("+16175550123", "6175550123")]
+
+
+def test_customer_search_joins_phone_and_email_terms_with_or(helpscout):
+    """A batched search finds a customer by e-mail alone (no phone stored) as well as by phone."""
+    double, client = helpscout
+    double.seed_conversation(206906, "6175550123@blackhole.example.org", "+16175550123", "old", 0)
+    double.seed_conversation(206906, "jane@example.org", None, "old", 0)  # a customer with no phone
+    query = customer_query(["+16175550199", "6175550123"], ["nobody@example.org", "jane@example.org"])
+    found = client.search_customers(query)
+    assert sorted(c["_embedded"]["emails"][0]["value"] for c in found) == [
+        "6175550123@blackhole.example.org", "jane@example.org"]
+    jane = next(c for c in found if c["_embedded"]["emails"][0]["value"] == "jane@example.org")
+    assert "phones" not in jane["_embedded"]  # omitted when empty
+    assert client.search_customers(customer_query(["+16175550199"], ["nobody@example.org"])) == []
+    assert double.hits[-1].supporters == ("+16175550199", "nobody@example.org")
+
+
+def test_a_created_conversation_creates_its_customer_for_later_searches(helpscout):
+    double, client = helpscout
+    email = "6175550123@blackhole.example.org"
+    assert client.search_customers(customer_query([], [email])) == []
+    client.create_conversation(206906, "SMS from (617) 555-0123", customer={"email": email, "phone": "+16175550123"},
+                               threads=[{"type": "customer", "customer": {"email": email}, "text": "one"}])
+    (by_email,) = client.search_customers(customer_query([], [email]))
+    (by_phone,) = client.search_customers(customer_query(["6175550123"]))
+    assert by_email["id"] == by_phone["id"]
+    assert by_email["_embedded"]["phones"][0]["value"] == "+16175550123"
+
+
+def test_strict_fifo_yardstick_waits_for_the_next_window_in_turn():
+    from fifo import strict_fifo_done
+
+    items = [("a", 0.0, 3), ("b", 1.0, 3), ("c", 2.0, 2), ("d", 70.0, 1)]
+    done = strict_fifo_done(items, budget=6, start=0.0)
+    # a and b fill the first window; c waits for the second (t=60) although it would fit later; d comes after c
+    assert done == {"a": 0.0, "b": 1.0, "c": 60.0, "d": 70.0}
