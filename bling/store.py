@@ -451,15 +451,20 @@ class Store:
             conn.execute(sa.update(inbox).where(*where).values(**values))
 
     def upcoming(self, lane: str, limit: int) -> list[dict]:
-        """The next pending rows of ``lane`` in the order they will be handed out (id, supporter, route, payload).
+        """The next pending rows of ``lane`` no worker holds yet, in the order they will be handed
+        out (id, supporter, route, payload).
 
         Lets a plugin batch a look-up for the supporters behind the current
-        one (one Help Scout search for several never-seen phones).
+        one (one Help Scout search for several never-seen phones); rows other
+        workers are running look themselves up.
         """
+        now = self.clock()
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(inbox.c.id, inbox.c.supporter, inbox.c.route, inbox.c.payload)
-                .where(inbox.c.state == "pending", inbox.c.lane == lane).order_by(inbox.c.id).limit(limit)
+                .where(inbox.c.state == "pending", inbox.c.lane == lane,
+                       sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
+                .order_by(inbox.c.id).limit(limit)
             ).mappings().all()
         return [dict(row, payload=json.loads(row["payload"])) for row in rows]
 
