@@ -256,6 +256,7 @@ from . import cli_provision  # noqa: E402,F401  (bling provision)
 from . import cli_simulate  # noqa: E402,F401  (bling simulate)
 from . import cli_mobilecommons  # noqa: E402,F401  (bling mobilecommons load)
 from . import cli_sms  # noqa: E402,F401  (bling sms status, bling sms opt-outs)
+from . import cli_health  # noqa: E402,F401  (bling health)
 
 if __name__ == "__main__":
     # Run the group of the imported module: the cli_* modules above registered

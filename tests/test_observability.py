@@ -16,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bling import logs
-from bling.health import ApiRecorder, record_worker_heartbeat
+from bling.health import ApiRecorder, health_report, record_worker_heartbeat
 from bling.worker import drain
 from support import AUTH_TOKEN, WEBHOOK_SECRET, load_form, post_twilio
 
@@ -136,9 +136,21 @@ def test_healthz_reports_queue_workers_and_the_last_api_calls(client, services, 
     assert report["status"] == "ok" and report["queue"] == "ok" and report["store"] == "ok"
     assert report["pending"] == 1 and report["due"] == 1 and report["oldest_due_seconds"] == 0
     assert report["last_success"]["twilio"] == "2026-11-25T12:00:00+00:00" and report["last_success"]["helpscout"] is None
-    assert report["last_failure"]["helpscout"]["what"] == "GET /v2/conversations → 503"
-    assert any("the last helpscout call failed" in w for w in report["warnings"])
+    assert report["last_failure"]["helpscout"] == {"at": "2026-11-25T12:00:00+00:00"}  # when, not what
+    assert "the last helpscout call failed: see `bling health`" in report["warnings"]
     assert "mode" not in report
+
+
+def test_healthz_keeps_what_failed_behind_the_cli(client, services, clock):
+    """Anyone can read /healthz: a failed call's text (conversation ids, Call SIDs) stays out of it."""
+    recorder = ApiRecorder(services.store, clock=clock)
+    recorder.observe("twilio", 404, 0.05, "POST CA0123456789abcdef0123456789abcdef.json → 404")
+    recorder.observe("helpscout", 500, 0.1, "POST /v2/conversations/4242/threads → 500")
+    public = client.simulate_get("/healthz").text
+    assert "4242" not in public and "CA0123456789abcdef" not in public
+    _status, detailed = health_report(services, details=True)
+    assert detailed["last_failure"]["helpscout"]["what"] == "POST /v2/conversations/4242/threads → 500"
+    assert any("CA0123456789abcdef0123456789abcdef" in w for w in detailed["warnings"])
 
 
 def test_healthz_is_503_when_due_work_waits_and_no_worker_sweeps(client, services, clock, monkeypatch):
