@@ -176,3 +176,19 @@ def test_healthz_is_503_when_the_queue_is_unreachable(client, services):
     services.waker.huey = BrokenHuey()
     resp = client.simulate_get("/healthz")
     assert resp.status_code == 503 and resp.json["queue"] == "unreachable: OSError"
+
+
+def test_a_failed_insert_does_not_log_the_message_or_the_number(store_url, log_lines):
+    """SQLAlchemy puts a failed statement's parameters in its error; Bling's engines hide them."""
+    from bling.store import Store
+
+    store = Store(store_url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bling_inbox")  # every accept now fails
+    with pytest.raises(Exception) as failed:
+        store.accept("twilio:sms:SM1", SMS, "+16175550100|+16175550187", {"body": "my secret worry", "from_": "+16175550187"})
+    logging.getLogger("bling.edge").exception("could not record %s event %s", SMS, "twilio:sms:SM1")
+    text = "\n".join(json.dumps(line) for line in log_lines()) + str(failed.value)
+    assert "bling_inbox" in text  # the failure itself is logged ...
+    assert "my secret worry" not in text and "6175550187" not in text  # ... without what it carried
+    store.close()
