@@ -105,10 +105,10 @@ class DialerSchema(EventSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
     def idempotency_key(self, event: dict) -> str:
-        return f"dialer:{tokens.peek(event['token']).get('j')}"  # for logs: the link's id, never the token
+        return f"dialer:{tokens.log_id(event['token'])}"  # for logs: never the token
 
     def locate(self, event: dict, settings):
-        mailbox_id = tokens.peek(event["token"]).get("m")
+        mailbox_id = tokens.peek(settings.secret_key, event["token"]).get("m")
         return settings.mailbox_by_id(mailbox_id if isinstance(mailbox_id, int) else None)
 
     def ignored_answer(self, event: dict) -> dict:
