@@ -69,6 +69,40 @@ def test_serve_sandbox_refuses_real_credentials_before_starting_anything(tmp_pat
     assert "the sandbox refuses to start while real credentials are set: unset TWILIO_AUTH_TOKEN" in result.output
 
 
+def test_sandbox_refuses_a_store_it_did_not_create(store_url):
+    """A real store (Bling's tables, a pending job, no sandbox mark) is left exactly as it was."""
+    import sqlalchemy as sa
+
+    from bling.store import Store
+
+    real = Store(store_url)
+    real.accept("twilio:sms:SM" + "1" * 32, "/bling/twilio_sms", "a|b", {"body": "a real supporter's text"})
+    with pytest.raises(ConfigError, match="the sandbox refuses the store .* was not made by the sandbox"):
+        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": store_url})
+    assert "sandbox_meta" not in sa.inspect(real.engine).get_table_names()  # nothing written
+    assert [row["state"] for row in real.rows()] == ["pending"]
+    real.close()
+
+
+def test_a_store_the_sandbox_made_is_used_again(tmp_path):
+    env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
+    from bling.store import Store
+
+    Store(load_settings(env).store_url).close()  # the sandbox's own store, Bling's tables in it
+    assert load_settings(env).sandbox
+
+
+@pytest.mark.parametrize("url", ["https://bling.example.org", "http://hotline.my-org.net:8000"])
+def test_sandbox_refuses_a_real_deployments_public_url(tmp_path, url):
+    with pytest.raises(ConfigError, match="the sandbox refuses BLING_PUBLIC_URL=.*Unset BLING_PUBLIC_URL"):
+        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}",
+                       "BLING_PUBLIC_URL": url})
+    result = CliRunner().invoke(main, ["serve", "--sandbox", "--bind", "127.0.0.1:5999"],
+                                env={"BLING_PUBLIC_URL": url, "BLING_SANDBOX": None, "PROMETHEUS_MULTIPROC_DIR": None,
+                                     "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}"})
+    assert result.exit_code == 1 and "the sandbox refuses BLING_PUBLIC_URL" in result.output
+
+
 def test_sandbox_credentials_are_made_once_per_store_and_point_at_the_stand_ins(tmp_path):
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
     first, again = load_settings(env), load_settings(env)
