@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import click
 
 from .errors import ConfigError
-from .settings import OPTIONAL, REQUIRED, load_settings, route_table_paths
+from .settings import OPTIONAL, PUBLIC_URL_NEEDED, REQUIRED, load_settings, require_public_url, route_table_paths
 
 DEFAULT_BIND = "127.0.0.1:5000"
 
@@ -62,6 +62,10 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
             raise click.ClickException(f"configuration error: {ex}") from None
     services = _services_or_exit()  # fail fast, before forking anything
     services.store.close()
+    try:
+        require_public_url(services.settings)
+    except ConfigError as ex:
+        raise click.ClickException(f"configuration error: {ex}") from None
     worker = None
     if not no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
@@ -137,6 +141,8 @@ def check(live: bool) -> None:
     for name, (default, purpose) in OPTIONAL.items():
         value = os.environ.get(name, "").strip()
         click.echo(f"{'set' if value else 'default':8} {name}: {purpose}" + ("" if value else f" (default {default or 'none'})"))
+    if not os.environ.get("BLING_PUBLIC_URL", "").strip() and not os.environ.get("BLING_SANDBOX", "").strip():
+        problems.append(PUBLIC_URL_NEEDED)
     try:
         chains, _pm, infos = _route_chains()
         click.echo(f"ok       routes.toml: {len(chains)} routes, {len(infos)} plugins")

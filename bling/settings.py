@@ -173,6 +173,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
+#: Why serving needs BLING_PUBLIC_URL (``bling serve`` and ``bling check`` say it).
+PUBLIC_URL_NEEDED = (
+    "BLING_PUBLIC_URL is not set: Bling must know its own external URL to serve. Without it the Twilio "
+    "signature is checked against the Host header the caller chose, so a request signed for another deployment "
+    "on the same Twilio account would verify, and Call back links would point wherever that header says. "
+    "Set it to the https:// address Twilio and Help Scout call, e.g. https://bling.example.org")
+
+
+def require_public_url(settings: Settings) -> None:
+    """Refuse to serve for real without BLING_PUBLIC_URL (the sandbox sets its own; tests build apps directly)."""
+    if not settings.public_url and not settings.sandbox:
+        raise ConfigError(PUBLIC_URL_NEEDED)
+
+
 def route_table_paths(environ: dict[str, str] | None = None) -> tuple[str, str]:
     """Return (routes.toml path, plugins folder): needs no credentials."""
     env = os.environ if environ is None else environ

@@ -9,9 +9,11 @@ def application_factory():
     """Build the app from the environment (once per gunicorn worker, after fork)."""
     from .app import create_app
     from .services import build_services
-    from .settings import load_settings
+    from .settings import load_settings, require_public_url
 
-    return create_app(build_services(load_settings()))
+    settings = load_settings()
+    require_public_url(settings)
+    return create_app(build_services(settings))
 
 
 class _Gunicorn(BaseApplication):
