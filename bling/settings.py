@@ -33,7 +33,7 @@ REQUIRED = {
 
 #: Optional variables, their defaults and purpose (the README lists these).
 OPTIONAL = {
-    "BLING_PUBLIC_URL": ("", "external base URL; Twilio signatures and callback URLs use it"),
+    "BLING_PUBLIC_URL": ("", "external base URL; Twilio signatures and callback URLs use it (`bling serve` needs it)"),
     "BLING_HELPSCOUT_API_URL": ("https://api.helpscout.net", "Help Scout API base URL"),
     "BLING_TWILIO_API_URL": ("https://api.twilio.com", "Twilio API base URL"),
     "BLING_STORE_URL": ("sqlite:///bling.db", "state and queue: SQLite file or postgresql://…"),

@@ -192,3 +192,16 @@ def test_a_failed_insert_does_not_log_the_message_or_the_number(store_url, log_l
     assert "bling_inbox" in text  # the failure itself is logged ...
     assert "my secret worry" not in text and "6175550187" not in text  # ... without what it carried
     store.close()
+
+
+def test_bling_health_prints_what_failed(services, env, clock):
+    """The details /healthz leaves out are the operator's, on the server."""
+    from click.testing import CliRunner
+
+    from bling.cli import main
+
+    ApiRecorder(services.store, clock=clock).observe("helpscout", 500, 0.1, "POST /v2/conversations/4242/threads → 500")
+    result = CliRunner().invoke(main, ["health"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["last_failure"]["helpscout"]["what"] == "POST /v2/conversations/4242/threads → 500"
