@@ -63,7 +63,10 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool) -> None:
     services = _services_or_exit()  # fail fast, before forking anything
     services.store.close()
     try:
+        from .web_worker import connection_seconds
+
         require_public_url(services.settings)
+        connection_seconds()  # a bad BLING_CONNECTION_SECONDS stops here, not in every web process
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
     worker = None

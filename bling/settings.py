@@ -55,6 +55,7 @@ OPTIONAL = {
     "BLING_SMS_FALLBACK_URL": ("", "the numbers' SMS fallback URL for `bling provision` (default: Bling's own)"),
     "BLING_VOICE_FALLBACK_URL": ("", "the numbers' voice fallback URL for `bling provision`"),
     "BLING_HEALTH_MAX_WAIT": ("600", "seconds due work may wait with no worker sweeping before /healthz is 503"),
+    "BLING_CONNECTION_SECONDS": ("30", "longest a client connection may last (headers, body and answer): slow clients are cut off"),
 }
 
 

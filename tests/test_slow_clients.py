@@ -14,6 +14,7 @@ import socket
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import pytest
@@ -52,30 +53,55 @@ def trickle(sockets: list[socket.socket], stop: threading.Event) -> None:
                 pass
 
 
-def test_a_signed_webhook_is_answered_while_50_slow_clients_hold_connections(tmp_path):
+@contextmanager
+def one_web_process(tmp_path, **env_changes):
+    """``bling serve --no-worker`` with one web process on a free port; yields the port."""
     port = free_port()
     env = dict(os.environ, **make_env(f"sqlite:///{tmp_path / 'bling.db'}", BLING_PUBLIC_URL=f"http://127.0.0.1:{port}",
-                                      BLING_MAILBOXES=f"twilio:{HOTLINE}:206906"))
+                                      BLING_MAILBOXES=f"twilio:{HOTLINE}:206906", **env_changes))
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp_path / "serve.log", "wb")
     server = subprocess.Popen([BLING, "serve", "--no-worker", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
-    stop = threading.Event()
-    sockets: list[socket.socket] = []
     try:
         wait_until(lambda: _healthy(port), 30, "the web process")
-        sockets = open_slow_clients(port, SLOW_CLIENTS)
-        threading.Thread(target=trickle, args=(sockets, stop), daemon=True).start()
-        time.sleep(1)  # the server has accepted them and is waiting on their bytes
-        status = post_sms(port, "+16175550199", "still there?", "SM" + "5" * 32, timeout=TWILIO_BUDGET_SECONDS)
-        assert status == 200
+        yield port
     finally:
-        stop.set()
-        for sock in sockets:
-            sock.close()
         server.terminate()
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def test_a_signed_webhook_is_answered_while_50_slow_clients_hold_connections(tmp_path):
+    stop = threading.Event()
+    sockets: list[socket.socket] = []
+    with one_web_process(tmp_path) as port:
+        sockets = open_slow_clients(port, SLOW_CLIENTS)
+        threading.Thread(target=trickle, args=(sockets, stop), daemon=True).start()
+        time.sleep(1)  # the server has accepted them and is waiting on their bytes
+        try:
+            status = post_sms(port, "+16175550199", "still there?", "SM" + "5" * 32, timeout=TWILIO_BUDGET_SECONDS)
+        finally:
+            stop.set()
+            for sock in sockets:
+                sock.close()
+        assert status == 200
+
+
+def test_a_client_that_never_finishes_is_cut_off(tmp_path):
+    """BLING_CONNECTION_SECONDS bounds a connection, however slowly its bytes arrive."""
+    with one_web_process(tmp_path, BLING_CONNECTION_SECONDS="1") as port:
+        stalled_body, slow_headers = open_slow_clients(port, 2)
+        stop = threading.Event()
+        threading.Thread(target=trickle, args=([slow_headers], stop), daemon=True).start()
+        try:
+            for sock in (stalled_body, slow_headers):
+                sock.settimeout(TWILIO_BUDGET_SECONDS)  # far longer than the server allows it
+                assert sock.recv(1024) == b""  # the server ended the connection
+        finally:
+            stop.set()
+            stalled_body.close()
+            slow_headers.close()
