@@ -92,15 +92,16 @@ def test_a_store_the_sandbox_made_is_used_again(tmp_path):
     assert load_settings(env).sandbox
 
 
-@pytest.mark.parametrize("url", ["https://bling.example.org", "http://hotline.my-org.net:8000"])
-def test_sandbox_refuses_a_real_deployments_public_url(tmp_path, url):
-    with pytest.raises(ConfigError, match="the sandbox refuses BLING_PUBLIC_URL=.*Unset BLING_PUBLIC_URL"):
-        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}",
-                       "BLING_PUBLIC_URL": url})
+@pytest.mark.parametrize("name, url", [("BLING_PUBLIC_URL", "https://bling.example.org"),
+                                       ("BLING_PUBLIC_URL", "http://hotline.my-org.net:8000"),
+                                       ("BLING_SMS_FALLBACK_URL", "https://handler.twilio.com/twiml/EH123")])
+def test_sandbox_refuses_a_real_deployments_addresses(tmp_path, name, url):
+    with pytest.raises(ConfigError, match=f"the sandbox refuses {name}=.*Unset {name}"):
+        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}", name: url})
     result = CliRunner().invoke(main, ["serve", "--sandbox", "--bind", "127.0.0.1:5999"],
-                                env={"BLING_PUBLIC_URL": url, "BLING_SANDBOX": None, "PROMETHEUS_MULTIPROC_DIR": None,
+                                env={name: url, "BLING_SANDBOX": None, "PROMETHEUS_MULTIPROC_DIR": None,
                                      "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}"})
-    assert result.exit_code == 1 and "the sandbox refuses BLING_PUBLIC_URL" in result.output
+    assert result.exit_code == 1 and f"the sandbox refuses {name}" in result.output
 
 
 def test_sandbox_credentials_are_made_once_per_store_and_point_at_the_stand_ins(tmp_path):

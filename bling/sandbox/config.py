@@ -72,20 +72,24 @@ def refuse_real_credentials(env: dict[str, str]) -> None:
             + " (e.g. move .env aside). The sandbox makes up its own fake credentials.")
 
 
-def refuse_real_public_url(env: dict[str, str]) -> None:
-    """Stop when BLING_PUBLIC_URL names a host by name (a real deployment's, e.g. from a real .env).
+#: Addresses a real .env sets that would send the sandbox's traffic to a real deployment.
+ADDRESSES = ("BLING_PUBLIC_URL", "BLING_SMS_FALLBACK_URL", "BLING_VOICE_FALLBACK_URL")
+
+
+def refuse_real_addresses(env: dict[str, str]) -> None:
+    """Stop when BLING_PUBLIC_URL (or a fallback URL) names a host by name: a real deployment's, e.g. from a real .env.
 
     The sandbox serves its stand-ins at its own address: loopback, ``localhost``
     or the IP address given to ``--bind``.
     """
-    public = env.get("BLING_PUBLIC_URL", "").strip()
-    host = urlsplit(public).hostname or ""
-    if not public or host == "localhost" or _is_ip(host):
-        return
-    raise ConfigError(
-        f"the sandbox refuses BLING_PUBLIC_URL={public!r}: that is a real deployment's address (from a real .env?), "
-        "and the sandbox's fake texts and calls would send their callbacks there. Unset BLING_PUBLIC_URL; "
-        "`bling serve --sandbox` serves at the address given to --bind.")
+    for name in ADDRESSES:
+        value = env.get(name, "").strip()
+        host = urlsplit(value).hostname or ""
+        if value and host != "localhost" and not _is_ip(host):
+            raise ConfigError(
+                f"the sandbox refuses {name}={value!r}: that is a real deployment's address (from a real .env?), "
+                f"and the sandbox's fake texts and calls would send their callbacks there. Unset {name}; "
+                "`bling serve --sandbox` serves at the address given to --bind.")
 
 
 def _is_ip(host: str) -> bool:
@@ -99,7 +103,7 @@ def _is_ip(host: str) -> bool:
 def sandbox_environ(env: dict[str, str]) -> dict[str, str]:
     """Return the environment Bling runs with in the sandbox (see the module docstring)."""
     refuse_real_credentials(env)
-    refuse_real_public_url(env)
+    refuse_real_addresses(env)
     env = {k: v for k, v in env.items() if k not in REPLACED}
     store_url = env.get("BLING_STORE_URL", "").strip() or DEFAULT_STORE
     public = (env.get("BLING_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
