@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from .context import Context
-from .schemas import refuse_nul
+from .schemas import refuse_nul_and_deep_nesting
 from .services import Services
 
 log = logging.getLogger("bling.edge")
@@ -108,7 +108,7 @@ class Endpoint:
             for param, field in getattr(schema, "query", {}).items():  # Bling's own callback query (signed)
                 data[field] = req.get_param(param) or ""
         try:
-            refuse_nul(data)
+            refuse_nul_and_deep_nesting(data)
             return schema.load(data)
         except ValidationError as ex:
             raise falcon.HTTPUnprocessableEntity(title="Invalid payload",

@@ -204,7 +204,7 @@ def _list(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def refuse_nul(data, limit: int = 32) -> None:
+def refuse_nul_and_deep_nesting(data, limit: int = 32) -> None:
     """Refuse NUL characters anywhere and nesting deeper than ``limit``, naming the field.
 
     No sender of Bling's puts either in a payload; PostgreSQL cannot store
