@@ -30,7 +30,7 @@ RECORDING_SID = validate.Regexp(TWILIO_SID.format(prefix="RE"), error="not a Twi
 TRANSCRIPTION_SID = validate.Regexp(TWILIO_SID.format(prefix="TR"), error="not a Twilio transcription SID")
 PHONE_TEXT = validate.Length(min=1, max=64)
 URL_TEXT = validate.Length(min=1, max=2000)
-DIGITS = validate.Regexp(r"^[0-9*#wW]{0,32}$", error="not keypad digits")
+DIGITS = validate.Regexp(r"^([0-9*#]{0,32}|hangup)$", error="not keypad digits")  # <Record>: the finishing key or "hangup"
 OPTIONAL_CALL_SID = optional_sid("CA", "call")
 OPTIONAL_RECORDING_SID = optional_sid("RE", "recording")
 _RECORDING_IN_URL = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
@@ -110,7 +110,7 @@ class DialDoneSchema(CallSchema):
     dial_call_status = fields.String(data_key="DialCallStatus", required=True, validate=STATUS_WORD)
     dial_call_sid = fields.String(data_key="DialCallSid", load_default="", validate=OPTIONAL_CALL_SID)
     dial_call_duration = fields.Integer(data_key="DialCallDuration", load_default=0, validate=validate.Range(min=0, max=10**7))
-    dial_bridged = fields.String(data_key="DialBridged", load_default="", validate=validate.OneOf(["", "true", "false"]))
+    dial_bridged = fields.String(data_key="DialBridged", load_default="", validate=validate.Regexp(r"^(|true|false)$", re.IGNORECASE, error="not true or false"))
 
     @pre_load
     def _blanks(self, data, **_kwargs):

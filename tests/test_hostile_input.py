@@ -93,6 +93,12 @@ def test_odd_ids_are_a_422_never_a_503(client, services, path, fixture, fields, 
     assert services.store.rows() == []
 
 
+@pytest.mark.parametrize("digits", ["", "#", "1", "hangup"])
+def test_every_digits_twilio_sends_after_a_recording_is_accepted(client, services, digits):
+    resp = post_twilio(client, "/bling/twilio_voice/record_done", load_form("voice_record_done", Digits=digits))
+    assert resp.status_code == 200, resp.text
+
+
 def test_an_odd_call_status_on_a_call_back_leg_is_a_422(client, services):
     for status in ("completed\x00", "x" * 250):
         resp = twilio_leg(client, "/bling/dialer/call_status", "abc123", "dialer_agent_status", leg="agent",
