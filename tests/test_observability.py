@@ -205,3 +205,20 @@ def test_bling_health_prints_what_failed(services, env, clock):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{"):])
     assert report["last_failure"]["helpscout"]["what"] == "POST /v2/conversations/4242/threads → 500"
+
+
+def test_no_log_line_carries_a_message_body(client, services, log_lines):
+    """Texts, transcriptions and agent replies go through accept, a failing worker and retries: none is logged."""
+    from support import load_json, post_helpscout
+
+    assert post_twilio(client, SMS, load_form("sms_basic", Body="my private worry 1")).status_code == 200
+    assert post_twilio(client, "/bling/twilio_transcription", load_form(
+        "voice_transcription", TranscriptionText="my private worry 2")).status_code == 200
+    reply = load_json("agent_reply_v2")
+    reply["_embedded"]["threads"][0]["body"] = "<div>my private worry 3</div>"
+    assert post_helpscout(client, "/bling/helpscout_webhook", reply).status_code == 204
+    assert post_twilio(client, SMS, load_form("sms_basic", Body="my private worry 4", MessageSid="bad")).status_code == 422
+    drain(services)  # Help Scout and Twilio are unreachable: every job fails and says so
+    lines = log_lines()
+    assert any("will retry" in line["message"] for line in lines)
+    assert "private worry" not in "\n".join(json.dumps(line) for line in lines)
