@@ -28,7 +28,7 @@ from support import PUBLIC_URL, load_form, load_json, post_helpscout, post_twili
 
 ROUTES = {route["name"]: route for route in tomllib.loads(
     (Path(__file__).resolve().parent.parent / "routes.toml").read_text())["route"]}
-CALLER_QUERY = "BlingCaller=%2B16175550123&BlingHotline=%2B16175550100"
+CALLER_QUERY = "caller=%2B16175550123&hotline=%2B16175550100"  # what Bling puts in those callback URLs
 #: Route → (Twilio form fixture, the query Bling puts in that callback URL).
 TWILIO_FORMS = {
     "twilio-sms": ("sms_basic", ""), "twilio-sms-fallback": ("sms_basic", ""),
@@ -49,7 +49,7 @@ FUZZ = hypothesis_settings(max_examples=40, deadline=None, derandomize=True, dat
                            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 FUZZ_JSON = hypothesis_settings(FUZZ, max_examples=100)  # deeper documents: more places to change
 
-UTF8 = st.characters(codec="utf-8")
+UTF8 = st.characters(codec="utf-8", exclude_characters="\x00")  # NUL comes from the odd values below, not everywhere
 ODD_TEXT = st.one_of(
     st.text(UTF8, max_size=30),
     st.text(UTF8, min_size=201, max_size=260),

@@ -83,7 +83,7 @@ LONG_SID = "RE" + "5" * 248
     ("/bling/twilio_voice/record_done", "voice_record_done", {"RecordingSid": "RE\x00"}, "", "RecordingSid"),
     ("/bling/twilio_voice/record_done", "voice_record_done", {"CallStatus": "completed" * 30}, "", "CallStatus"),
     ("/bling/twilio_voice/recording", "voice_recording", {"CallSid": "x" * 250},
-     "BlingCaller=%2B16175550123&BlingHotline=%2B16175550100", "CallSid"),
+     "caller=%2B16175550123&hotline=%2B16175550100", "CallSid"),
     ("/bling/twilio_transcription", "voice_transcription", {"RecordingSid": "RE" + "5" * 32 + "\x00"}, "", "RecordingSid"),
     ("/bling/twilio_sms", "sms_basic", {"From": "+16175550123\x00"}, "", "From"),
 ])
