@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from .context import Context
+from .schemas import refuse_nul_and_deep_nesting
 from .services import Services
 
 log = logging.getLogger("bling.edge")
@@ -97,6 +98,8 @@ class Endpoint:
                 data = json.loads(text)
             except ValueError as ex:
                 raise falcon.HTTPBadRequest(title="Malformed JSON", description=str(ex)) from None
+            except RecursionError:  # thousands of nested brackets: no sender of Bling's writes those
+                raise falcon.HTTPBadRequest(title="Malformed JSON", description="The JSON is nested too deeply.") from None
         else:
             data = dict(parse_qsl(text, keep_blank_values=True)) if req.method == "POST" else dict(req.params)
         if isinstance(data, dict):
@@ -105,6 +108,7 @@ class Endpoint:
             for param, field in getattr(schema, "query", {}).items():  # Bling's own callback query (signed)
                 data[field] = req.get_param(param) or ""
         try:
+            refuse_nul_and_deep_nesting(data)
             return schema.load(data)
         except ValidationError as ex:
             raise falcon.HTTPUnprocessableEntity(title="Invalid payload",

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import click
 
 from .errors import ConfigError
-from .settings import OPTIONAL, REQUIRED, load_settings, route_table_paths
+from .settings import OPTIONAL, PUBLIC_URL_NEEDED, REQUIRED, load_settings, require_public_url, route_table_paths
 
 DEFAULT_BIND = "127.0.0.1:5000"
 log = logging.getLogger("bling.cli")  # the service's own lines (banners) are log records: one JSON object each
@@ -89,6 +89,13 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
             raise click.ClickException(f"configuration error: {ex}") from None
     services = _services_or_exit()  # fail fast, before forking anything
     services.store.close()
+    try:
+        from .web_worker import connection_seconds
+
+        require_public_url(services.settings)
+        connection_seconds()  # a bad BLING_CONNECTION_SECONDS stops here, not in every web process
+    except ConfigError as ex:
+        raise click.ClickException(f"configuration error: {ex}") from None
     worker = None
     if not no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
@@ -192,6 +199,8 @@ def check(live: bool) -> None:
     if settings_error and not any(p.endswith("is not set") for p in problems):
         problems.append(settings_error)
     routes_path, _plugins_dir = route_table_paths(env)
+    if not env.get("BLING_PUBLIC_URL", "").strip() and not env.get("BLING_SANDBOX", "").strip():
+        problems.append(PUBLIC_URL_NEEDED)
     try:
         chains, _pm, infos = _route_chains()
         click.echo(f"ok       {routes_path}: {len(chains)} routes, {len(infos)} plugins")
@@ -305,6 +314,7 @@ from . import cli_provision  # noqa: E402,F401  (bling provision)
 from . import cli_simulate  # noqa: E402,F401  (bling simulate)
 from . import cli_mobilecommons  # noqa: E402,F401  (bling mobilecommons load)
 from . import cli_sms  # noqa: E402,F401  (bling sms status, bling sms opt-outs)
+from . import cli_health  # noqa: E402,F401  (bling health)
 
 if __name__ == "__main__":
     # Run the group of the imported module: the cli_* modules above registered

@@ -13,6 +13,7 @@ id. Every write is an effect, so a retried job never posts twice.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -136,7 +137,8 @@ def _open_conversation(context, post: Post) -> int:
     helpscout, mailbox_id = context.helpscout, context.mailbox.mailbox_id
 
     def create():
-        thread = {"type": post.thread_type, "customer": post.customer(), "text": post.text, **post.thread_fields()}
+        thread = {"type": post.thread_type, "customer": post.customer(), "text": thread_html(post.text),
+                  **post.thread_fields()}
         return helpscout.create_conversation(
             mailbox_id, post.subject, customer=post.new_customer(), threads=[thread], type="phone")
 
@@ -162,7 +164,7 @@ def _post_thread(context, conversation_id: int, post: Post) -> int:
         return None
 
     def do():
-        return create(conversation_id, post.customer(), post.text, attachments=list(post.attachments) or None)
+        return create(conversation_id, post.customer(), thread_html(post.text), attachments=list(post.attachments) or None)
 
     return context.effect(f"thread:{conversation_id}", do, find)
 
@@ -184,7 +186,16 @@ def add_note(context, name: str, conversation_id: int, text: str) -> int:
                 return thread["id"]
         return None
 
-    return context.effect(name, lambda: helpscout.create_note(conversation_id, text), find)
+    return context.effect(name, lambda: helpscout.create_note(conversation_id, thread_html(text)), find)
+
+
+def thread_html(text: str) -> str:
+    """Plain text as Help Scout shows it: thread text is HTML, so escape it and keep line breaks as <br>.
+
+    A supporter's ``<b>hi</b>`` or ``5 < 6 & 7`` (and an agent's name in a
+    note) reaches the agent exactly as written, never as markup.
+    """
+    return html.escape(text.replace("\r\n", "\n"), quote=False).replace("\n", "<br>")
 
 
 def subject_for(kind: str, phone: str) -> str:

@@ -57,8 +57,13 @@ def queue_facts(store) -> dict:
             "api": api}
 
 
-def health_report(services) -> tuple[int, dict]:
-    """(HTTP status, JSON body) for GET /healthz."""
+def health_report(services, details: bool = False) -> tuple[int, dict]:
+    """(HTTP status, JSON body) for GET /healthz; ``details`` (``bling health``) adds what failed.
+
+    /healthz answers anyone, so its answer is status, times and counts: the
+    text of a failed call names conversations and Call SIDs, and stays behind
+    the CLI.
+    """
     settings = services.settings
     report: dict = {"service": "bling", "version": __version__, "time": int(time.time())}
     if getattr(settings, "sandbox", False):
@@ -74,7 +79,7 @@ def health_report(services) -> tuple[int, dict]:
                       oldest_pending_seconds=facts["oldest_pending_seconds"],
                       oldest_due_seconds=facts["oldest_due_seconds"])
         report["last_success"] = {s: _iso(facts["api"].get(s, {}).get("last_ok_at")) for s in SERVICES}
-        report["last_failure"] = {s: _failure(facts["api"].get(s, {})) for s in SERVICES}
+        report["last_failure"] = {s: _failure(facts["api"].get(s, {}), details) for s in SERVICES}
         max_wait = float(os.environ.get("BLING_HEALTH_MAX_WAIT", "") or DEFAULT_MAX_WAIT)
         seen = facts["api"].get("worker", {}).get("last_ok_at")
         report["worker_last_seen"] = _iso(seen)
@@ -89,7 +94,8 @@ def health_report(services) -> tuple[int, dict]:
         for service in SERVICES:
             seen = facts["api"].get(service, {})
             if (seen.get("last_failure_at") or 0) > (seen.get("last_ok_at") or 0):
-                warnings.append(f"the last {service} call failed: {seen.get('last_failure')}")
+                warnings.append(f"the last {service} call failed: "
+                                + (seen.get("last_failure") or "?" if details else "see `bling health`"))
     except Exception as ex:
         report["store"] = f"unreachable: {type(ex).__name__}"
         problems.append("the store is unreachable")
@@ -108,10 +114,10 @@ def _iso(moment: float | None) -> str | None:
     return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
 
 
-def _failure(seen: dict) -> dict | None:
+def _failure(seen: dict, details: bool) -> dict | None:
     if not seen.get("last_failure_at"):
         return None
-    return {"at": _iso(seen["last_failure_at"]), "what": seen.get("last_failure")}
+    return {"at": _iso(seen["last_failure_at"]), **({"what": seen.get("last_failure")} if details else {})}
 
 
 def record_worker_heartbeat(store) -> None:

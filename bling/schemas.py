@@ -17,6 +17,15 @@ from .phones import from_blackhole, to_e164
 
 TWILIO_SID = r"^{prefix}[0-9a-fA-F]{{32}}$"
 MAX_MEDIA = 10
+#: Help Scout ids are positive integers; past 2**53 they are not even exact in JSON (and keys stay short).
+HELPSCOUT_ID = validate.Range(min=1, max=2**53, error="not a Help Scout id")
+#: A Twilio status word (CallStatus, DialCallStatus, TranscriptionStatus …): lower case and dashes, short.
+STATUS_WORD = validate.Regexp(r"^[a-z-]{0,32}$", error="not a Twilio status")
+
+
+def optional_sid(prefix: str, what: str) -> validate.Regexp:
+    """A Twilio SID with this prefix, or empty (Twilio leaves some out)."""
+    return validate.Regexp(f"^(|{prefix}[0-9a-fA-F]{{32}})$", error=f"not a Twilio {what} SID")
 
 
 class EventSchema(Schema):
@@ -52,8 +61,10 @@ class TwilioSmsSchema(EventSchema):
     body = fields.String(data_key="Body", load_default="", validate=validate.Length(max=4000))
     num_media = fields.Integer(data_key="NumMedia", load_default=0, validate=validate.Range(min=0, max=MAX_MEDIA))
     media = fields.List(fields.Dict(), load_default=list)
-    messaging_service_sid = fields.String(data_key="MessagingServiceSid", load_default=None)
-    opt_out_type = fields.String(data_key="OptOutType", load_default=None)
+    messaging_service_sid = fields.String(data_key="MessagingServiceSid", load_default=None,
+                                          validate=optional_sid("MG", "messaging service"))
+    opt_out_type = fields.String(data_key="OptOutType", load_default=None, validate=validate.Regexp(
+        r"^[A-Z_]{0,16}$", error="not a Twilio opt-out type"))
 
     @pre_load
     def collect_media(self, data, **_kwargs):
@@ -62,6 +73,8 @@ class TwilioSmsSchema(EventSchema):
         media = []
         for index in range(MAX_MEDIA):
             url = data.get(f"MediaUrl{index}")
+            if url and len(str(url)) > 2000:
+                raise ValidationError("longer than 2000 characters", f"MediaUrl{index}")
             if url:
                 media.append({"url": url, "content_type": data.get(f"MediaContentType{index}") or "application/octet-stream"})
         data["media"] = media
@@ -84,7 +97,7 @@ class HelpScoutThreadSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, validate=HELPSCOUT_ID)
     type = fields.String(load_default="")
     body = fields.String(load_default="", allow_none=True)
     state = fields.String(load_default="published")
@@ -114,11 +127,11 @@ class HelpScoutConversationSchema(EventSchema):
     headers = {"X-HelpScout-Event": "event_name"}
 
     event_name = fields.String(load_default="")
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, validate=HELPSCOUT_ID)
     type = fields.String(load_default="")
     status = fields.String(load_default="")
-    mailbox_id = fields.Integer(required=True)
-    thread_count = fields.Integer(load_default=None, allow_none=True)
+    mailbox_id = fields.Integer(required=True, validate=HELPSCOUT_ID)
+    thread_count = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10**6))
     customer = fields.Dict(load_default=dict)
     threads = fields.List(fields.Nested(HelpScoutThreadSchema), load_default=list)
 
@@ -162,23 +175,57 @@ def newest_thread(event: dict) -> dict | None:
 
 
 def customer_phone(customer: dict, blackhole_domain: str) -> str | None:
-    """Find the supporter's phone in a webhook customer: phone fields or blackhole e-mail."""
+    """Find the supporter's phone in a webhook customer: phone fields or blackhole e-mail.
+
+    Any other shape (a string where a list belongs, numbers, objects) is
+    passed over, never fatal: it comes from outside.
+    """
+    if not isinstance(customer, dict):
+        return None
     embedded = customer.get("_embedded") if isinstance(customer.get("_embedded"), dict) else {}
     candidates = [customer.get("phone")]
-    for phone in (customer.get("phones") or []) + (embedded.get("phones") or []):
+    for phone in _list(customer.get("phones")) + _list(embedded.get("phones")):
         candidates.append(phone.get("value") if isinstance(phone, dict) else phone)
     for value in candidates:
-        number = to_e164(value) if isinstance(value, str) else None
+        number = to_e164(value) if isinstance(value, str) and len(value) <= 64 else None
         if number:
             return number
     emails = [customer.get("email")] + [
         e.get("value") if isinstance(e, dict) else e
-        for e in (customer.get("emails") or []) + (embedded.get("emails") or [])]
+        for e in _list(customer.get("emails")) + _list(embedded.get("emails"))]
     for email in emails:
         number = from_blackhole(email, blackhole_domain) if isinstance(email, str) else None
         if number:
             return number
     return None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def refuse_nul_and_deep_nesting(data, limit: int = 32) -> None:
+    """Refuse NUL characters anywhere and nesting deeper than ``limit``, naming the field.
+
+    No sender of Bling's puts either in a payload; PostgreSQL cannot store
+    NUL, and deep nesting only exists to exhaust the stack.
+    """
+    pending = [(data, "", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if depth > limit:
+            raise ValidationError({where or "_schema": [f"nested deeper than {limit} levels"]})
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValidationError({where or "_schema": ["contains a NUL character"]})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{where}.{key}" if where else str(key)
+                if "\x00" in str(key):
+                    raise ValidationError({where or "_schema": ["a field name contains a NUL character"]})
+                pending.append((item, name, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
 
 
 @hookimpl

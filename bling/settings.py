@@ -33,7 +33,7 @@ REQUIRED = {
 
 #: Optional variables, their defaults and purpose (docs/configuration.md lists these).
 OPTIONAL = {
-    "BLING_PUBLIC_URL": ("", "external base URL; Twilio signatures and callback URLs use it"),
+    "BLING_PUBLIC_URL": ("", "external base URL; Twilio signatures and callback URLs use it (`bling serve` needs it)"),
     "BLING_HELPSCOUT_API_URL": ("https://api.helpscout.net", "Help Scout API base URL"),
     "BLING_TWILIO_API_URL": ("https://api.twilio.com", "Twilio API base URL"),
     "BLING_STORE_URL": ("sqlite:///bling.db", "state and queue: SQLite file or postgresql://…"),
@@ -55,6 +55,7 @@ OPTIONAL = {
     "BLING_SMS_FALLBACK_URL": ("", "the numbers' SMS fallback URL for `bling provision` (default: Bling's own)"),
     "BLING_VOICE_FALLBACK_URL": ("", "the numbers' voice fallback URL for `bling provision`"),
     "BLING_HEALTH_MAX_WAIT": ("600", "seconds due work may wait with no worker heartbeat before /healthz is 503"),
+    "BLING_CONNECTION_SECONDS": ("30", "longest a client connection may last (headers, body and answer): slow clients are cut off"),
 }
 
 
@@ -171,6 +172,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sandbox=sandbox,
         **dialer_settings(opt),
     )
+
+
+#: Why serving needs BLING_PUBLIC_URL (``bling serve`` and ``bling check`` say it).
+PUBLIC_URL_NEEDED = (
+    "BLING_PUBLIC_URL is not set: Bling must know its own external URL to serve. Without it the Twilio "
+    "signature is checked against the Host header the caller chose, so a request signed for another deployment "
+    "on the same Twilio account would verify, and Call back links would point wherever that header says. "
+    "Set it to the https:// address Twilio and Help Scout call, e.g. https://bling.example.org")
+
+
+def require_public_url(settings: Settings) -> None:
+    """Refuse to serve for real without BLING_PUBLIC_URL (the sandbox sets its own; tests build apps directly)."""
+    if not settings.public_url and not settings.sandbox:
+        raise ConfigError(PUBLIC_URL_NEEDED)
 
 
 def route_table_paths(environ: dict[str, str] | None = None) -> tuple[str, str]:

@@ -207,7 +207,8 @@ dialer_calls = sa.Table(
 def make_engine(url: str) -> sa.Engine:
     """Create the engine; SQLite gets WAL and synchronous=FULL (a 2xx is a promise)."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  hide_parameters=True)  # a failed insert must not log the message it carried
 
         @sa_event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -229,7 +230,7 @@ def make_engine(url: str) -> sa.Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 class Store:

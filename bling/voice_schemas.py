@@ -22,7 +22,7 @@ from marshmallow import fields, post_load, pre_load, validate
 from . import call_twiml
 from .hookspecs import hookimpl
 from .phones import to_e164
-from .schemas import TWILIO_SID, EventSchema
+from .schemas import STATUS_WORD, TWILIO_SID, EventSchema, optional_sid
 
 CALL_SID = validate.Regexp(TWILIO_SID.format(prefix="CA"), error="not a Twilio call SID")
 ACCOUNT_SID = validate.Regexp(TWILIO_SID.format(prefix="AC"), error="not a Twilio account SID")
@@ -30,6 +30,9 @@ RECORDING_SID = validate.Regexp(TWILIO_SID.format(prefix="RE"), error="not a Twi
 TRANSCRIPTION_SID = validate.Regexp(TWILIO_SID.format(prefix="TR"), error="not a Twilio transcription SID")
 PHONE_TEXT = validate.Length(min=1, max=64)
 URL_TEXT = validate.Length(min=1, max=2000)
+DIGITS = validate.Regexp(r"^([0-9*#]{0,32}|hangup)$", error="not keypad digits")  # <Record>: the finishing key or "hangup"
+OPTIONAL_CALL_SID = optional_sid("CA", "call")
+OPTIONAL_RECORDING_SID = optional_sid("RE", "recording")
 _RECORDING_IN_URL = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 #: The query parameters Bling adds to its own callback URLs.
 CALLER_QUERY = {"caller": "BlingCaller", "hotline": "BlingHotline"}
@@ -70,7 +73,7 @@ class CallSchema(_StepSchema):
     account_sid = fields.String(data_key="AccountSid", required=True, validate=ACCOUNT_SID)
     caller = fields.String(data_key="From", required=True, validate=PHONE_TEXT)
     hotline = fields.String(data_key="To", required=True, validate=PHONE_TEXT)
-    call_status = fields.String(data_key="CallStatus", load_default="")
+    call_status = fields.String(data_key="CallStatus", load_default="", validate=STATUS_WORD)
 
     def idempotency_key(self, event):
         return f"twilio:call:{event['call_sid']}:{self.step}"
@@ -104,10 +107,10 @@ class DialDoneSchema(CallSchema):
     """The ``<Dial action>``: how ringing the group ended."""
 
     step = "dial_done"
-    dial_call_status = fields.String(data_key="DialCallStatus", required=True, validate=validate.Length(max=32))
-    dial_call_sid = fields.String(data_key="DialCallSid", load_default="")
-    dial_call_duration = fields.Integer(data_key="DialCallDuration", load_default=0)
-    dial_bridged = fields.String(data_key="DialBridged", load_default="")
+    dial_call_status = fields.String(data_key="DialCallStatus", required=True, validate=STATUS_WORD)
+    dial_call_sid = fields.String(data_key="DialCallSid", load_default="", validate=OPTIONAL_CALL_SID)
+    dial_call_duration = fields.Integer(data_key="DialCallDuration", load_default=0, validate=validate.Range(min=0, max=10**7))
+    dial_bridged = fields.String(data_key="DialBridged", load_default="", validate=validate.Regexp(r"^(|true|false)$", re.IGNORECASE, error="not true or false"))
 
     @pre_load
     def _blanks(self, data, **_kwargs):
@@ -125,9 +128,9 @@ class RecordDoneSchema(CallSchema):
     """The ``<Record action>``: the caller finished (or hung up during) the voicemail."""
 
     step = "record_done"
-    recording_sid = fields.String(data_key="RecordingSid", load_default="")
-    recording_duration = fields.Integer(data_key="RecordingDuration", load_default=0)
-    digits = fields.String(data_key="Digits", load_default="")
+    recording_sid = fields.String(data_key="RecordingSid", load_default="", validate=OPTIONAL_RECORDING_SID)
+    recording_duration = fields.Integer(data_key="RecordingDuration", load_default=0, validate=validate.Range(min=0, max=10**7))
+    digits = fields.String(data_key="Digits", load_default="", validate=DIGITS)
 
     @pre_load
     def _blanks(self, data, **_kwargs):
@@ -141,11 +144,11 @@ class ScreenSchema(_StepSchema):
     query = CALLER_QUERY
     call_sid = fields.String(data_key="CallSid", required=True, validate=CALL_SID)
     account_sid = fields.String(data_key="AccountSid", required=True, validate=ACCOUNT_SID)
-    parent_call_sid = fields.String(data_key="ParentCallSid", load_default="")
-    agent = fields.String(data_key="To", load_default="")
+    parent_call_sid = fields.String(data_key="ParentCallSid", load_default="", validate=OPTIONAL_CALL_SID)
+    agent = fields.String(data_key="To", load_default="", validate=validate.Length(max=64))
     caller = fields.String(data_key="BlingCaller", required=True, validate=PHONE_TEXT)
     hotline = fields.String(data_key="BlingHotline", required=True, validate=PHONE_TEXT)
-    digits = fields.String(data_key="Digits", load_default="")
+    digits = fields.String(data_key="Digits", load_default="", validate=DIGITS)
 
     def idempotency_key(self, event):
         return f"twilio:call:{event['call_sid']}:{self.step}"
@@ -167,9 +170,9 @@ class RecordingSchema(_StepSchema):
     query = CALLER_QUERY
     recording_sid = fields.String(data_key="RecordingSid", required=True, validate=RECORDING_SID)
     recording_url = fields.String(data_key="RecordingUrl", required=True, validate=URL_TEXT)
-    status = fields.String(data_key="RecordingStatus", load_default="completed")
-    duration = fields.Integer(data_key="RecordingDuration", load_default=0)
-    call_sid = fields.String(data_key="CallSid", load_default="")
+    status = fields.String(data_key="RecordingStatus", load_default="completed", validate=STATUS_WORD)
+    duration = fields.Integer(data_key="RecordingDuration", load_default=0, validate=validate.Range(min=0, max=10**7))
+    call_sid = fields.String(data_key="CallSid", load_default="", validate=OPTIONAL_CALL_SID)
     account_sid = fields.String(data_key="AccountSid", required=True, validate=ACCOUNT_SID)
     caller = fields.String(data_key="BlingCaller", required=True, validate=PHONE_TEXT)
     hotline = fields.String(data_key="BlingHotline", required=True, validate=PHONE_TEXT)
@@ -196,9 +199,9 @@ class StudioVoicemailSchema(_StepSchema):
     hotline = fields.String(data_key="to", required=True, validate=PHONE_TEXT)
     caller = fields.String(data_key="from", required=True, validate=PHONE_TEXT)
     recording_url = fields.String(data_key="recording", required=True, validate=URL_TEXT)
-    duration = fields.Integer(data_key="length", load_default=0)
-    recording_sid = fields.String(data_key="RecordingSid", load_default="")
-    call_sid = fields.String(data_key="CallSid", load_default="")
+    duration = fields.Integer(data_key="length", load_default=0, validate=validate.Range(min=0, max=10**7))
+    recording_sid = fields.String(data_key="RecordingSid", load_default="", validate=OPTIONAL_RECORDING_SID)
+    call_sid = fields.String(data_key="CallSid", load_default="", validate=OPTIONAL_CALL_SID)
 
     @pre_load
     def _blanks(self, data, **_kwargs):
@@ -229,11 +232,11 @@ class TranscriptionSchema(_StepSchema):
 
     step = "transcription"
     transcription_sid = fields.String(data_key="TranscriptionSid", required=True, validate=TRANSCRIPTION_SID)
-    status = fields.String(data_key="TranscriptionStatus", required=True, validate=validate.Length(max=32))
+    status = fields.String(data_key="TranscriptionStatus", required=True, validate=STATUS_WORD)
     text = fields.String(data_key="TranscriptionText", load_default="", validate=validate.Length(max=20000))
-    recording_sid = fields.String(data_key="RecordingSid", load_default="")
-    recording_url = fields.String(data_key="RecordingUrl", load_default="")
-    call_sid = fields.String(data_key="CallSid", load_default="")
+    recording_sid = fields.String(data_key="RecordingSid", load_default="", validate=OPTIONAL_RECORDING_SID)
+    recording_url = fields.String(data_key="RecordingUrl", load_default="", validate=validate.Length(max=2000))
+    call_sid = fields.String(data_key="CallSid", load_default="", validate=OPTIONAL_CALL_SID)
     account_sid = fields.String(data_key="AccountSid", required=True, validate=ACCOUNT_SID)
     caller = fields.String(data_key="From", required=True, validate=PHONE_TEXT)
     hotline = fields.String(data_key="To", required=True, validate=PHONE_TEXT)

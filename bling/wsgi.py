@@ -9,9 +9,11 @@ def application_factory():
     """Build the app from the environment (once per gunicorn worker, after fork)."""
     from .app import create_app
     from .services import build_services
-    from .settings import load_settings
+    from .settings import load_settings, require_public_url
 
-    return create_app(build_services(load_settings()))
+    settings = load_settings()
+    require_public_url(settings)
+    return create_app(build_services(settings))
 
 
 class _Gunicorn(BaseApplication):
@@ -27,8 +29,19 @@ class _Gunicorn(BaseApplication):
         return application_factory()
 
 
+#: gunicorn's request limits, stated here so they are visible: a request line, header count and header size
+#: no webhook comes near (Twilio's signed callback URLs are the longest lines Bling sees).
+REQUEST_LIMITS = {"limit_request_line": 4094, "limit_request_fields": 100, "limit_request_field_size": 8190}
+
+
 def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
     """Run gunicorn in this process until it is stopped.
+
+    Web processes use gevent (bling/web_worker.py): each of up to
+    ``worker_connections`` connections per process is a greenlet, so slow
+    or stalled clients cannot stop the webhooks. ``threads`` is kept for
+    callers of the sync worker era and no longer used: one gevent process
+    serves many requests at once.
 
     Requests are logged by Bling itself (JSON, with the request id), so
     gunicorn's access log is off and its own lines are JSON too.
@@ -37,8 +50,10 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
 
     from .logs import gunicorn_logconfig
 
+    del threads  # see the docstring
     level = os.environ.get("BLING_LOG_LEVEL", "INFO")
-    _Gunicorn({"bind": bind, "workers": workers, "threads": threads, "timeout": 30, "accesslog": None,
+    _Gunicorn({"bind": bind, "workers": workers, "worker_class": "bling.web_worker.BlingWebWorker",
+               "worker_connections": 1000, "timeout": 30, "keepalive": 2, **REQUEST_LIMITS, "accesslog": None,
                "logconfig_dict": gunicorn_logconfig(level, sandbox=bool(os.environ.get("BLING_SANDBOX"))),
                "forwarded_allow_ips": "127.0.0.1"}).run()
 

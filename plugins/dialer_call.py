@@ -15,7 +15,7 @@ from __future__ import annotations
 from bling.calls import callback_url
 from bling.dialer import tokens
 from bling.dialer.call_log import CallRefused, DialerCalls, Limits
-from bling.dialer.numbers import NumberRefused, agent_phone, allowed_countries, supporter_refusal
+from bling.dialer.numbers import NumberRefused, agent_phone, allowed_countries, served_numbers, supporter_refusal
 from bling.dialer.ownership import refused, status_answer
 from bling.dialer.twiml import ANSWER_PATH, STATUS_PATH
 from bling.hookspecs import hookimpl
@@ -51,7 +51,8 @@ def handle_event(context, event):
     if reason:
         return refused(reason, 403)
     try:
-        agent = agent_phone(event["phone"], hotline, allowed_countries(settings, hotline), claims.supporter)
+        agent = agent_phone(event["phone"], hotline, allowed_countries(settings, hotline), claims.supporter,
+                            served_numbers(settings))
     except NumberRefused as ex:
         return refused(str(ex), 422)
     log = DialerCalls(store)

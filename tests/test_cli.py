@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bling.cli import main
+from bling.errors import ConfigError
 from support import load_form, post_twilio
 
 
@@ -51,6 +52,25 @@ def test_check_passes_with_a_complete_environment(run):
     result = run("check")
     assert "Bling is ready to serve." in result.output
     assert "routes.toml: 2 routes" in result.output or "routes.toml:" in result.output
+
+
+def test_check_explains_why_serving_needs_the_public_url(run, monkeypatch):
+    monkeypatch.delenv("BLING_PUBLIC_URL")
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1 and "Bling is ready" not in result.output
+    assert "BLING_PUBLIC_URL is not set" in result.output and "Host header" in result.output
+
+
+def test_serve_refuses_to_start_without_the_public_url(run, monkeypatch):
+    """Without it, the Host header a caller chose would decide what a Twilio signature covers (issue 13)."""
+    from bling.wsgi import application_factory
+
+    monkeypatch.delenv("BLING_PUBLIC_URL")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    result = CliRunner().invoke(main, ["serve", "--no-worker", "--bind", "127.0.0.1:5998"])
+    assert result.exit_code == 1 and "BLING_PUBLIC_URL is not set" in result.output
+    with pytest.raises(ConfigError, match="BLING_PUBLIC_URL is not set"):
+        application_factory()  # what each gunicorn worker builds
 
 
 def test_serve_refuses_to_start_on_bad_settings(monkeypatch):

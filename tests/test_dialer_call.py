@@ -12,7 +12,7 @@ from bling.dialer import tokens
 from bling.dialer.call_log import DialerCalls, Limits
 from dialer_support import (AGENT, AGENT_SID, SECRET_KEY, agent_status, dial, dialer_env, open_page,
                             page_post, status, token_for)
-from support import HOTLINE, OTHER_MAILBOX_ID, PUBLIC_URL, SUPPORTER
+from support import HOTLINE, OTHER_HOTLINE, OTHER_MAILBOX_ID, PUBLIC_URL, SUPPORTER
 
 GB_AGENT = "+447400123456"
 
@@ -88,6 +88,14 @@ def test_supporter_number_never_comes_from_the_request(client, services, page):
 def test_agent_phone_rules(client, services, page, phone, words):
     token, csrf = page
     refused(dial(client, token, csrf, phone=phone), 422, words)
+    assert calls(services) == []
+
+
+@pytest.mark.dialer_env(BLING_DIALER_COUNTRIES="us, gb")
+def test_another_hotline_of_this_bling_is_never_the_agents_phone(client, services, page):
+    """The link's hotline is the US one; the GB hotline is Bling's too: calling it would ring its group."""
+    token, csrf = page
+    refused(dial(client, token, csrf, phone=OTHER_HOTLINE), 422, "one of Bling's hotlines")
     assert calls(services) == []
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from itsdangerous import URLSafeSerializer
 
@@ -44,14 +47,27 @@ def test_token_expires_with_the_clock(clock):
 
 @pytest.mark.parametrize("field, value", [("s", "+19005550123"), ("c", 1), ("m", 206907), ("u", 78),
                                           ("exp", 9999999999), ("j", "someone-elses-id")])
-def test_any_altered_claim_breaks_the_token(clock, field, value):
-    """Re-encoding a changed payload with the old signature is refused."""
-    token = make(clock)
-    signature = token.rsplit(".", 1)[1]
-    _, data = URLSafeSerializer(KEY, salt=tokens.TOKEN_SALT).loads_unsafe(token)
+def test_a_token_with_other_claims_cannot_be_made_without_the_key(clock, field, value):
+    """Claims changed and sealed again with any other key are refused."""
+    data = tokens.peek(KEY, make(clock))
     data[field] = value
-    forged_payload = URLSafeSerializer("any key", salt=tokens.TOKEN_SALT).dumps(data).rsplit(".", 1)[0]
-    assert refused(lambda: tokens.read(KEY, f"{forged_payload}.{signature}")).reason == "invalid"
+    forged = tokens._fernet(OTHER_KEY).encrypt(json.dumps(data).encode()).decode()
+    assert refused(lambda: tokens.read(KEY, forged)).reason == "invalid"
+
+
+def test_a_link_shows_neither_the_supporter_nor_the_agent(clock):
+    """Links pass through browsers, proxies and pasted chats: only this Bling can read them (issue 13)."""
+    token = make(clock, agent_name="Jane Agent")
+    padded = token + "=" * (-len(token) % 4)
+    seen = token + base64.urlsafe_b64decode(padded).decode("latin-1")
+    for private in ("6175550123", "Jane", "Agent", "5002", "206906"):
+        assert private not in seen
+    assert tokens.peek("", token) == {} and tokens.peek(OTHER_KEY, token) == {}
+
+
+def test_a_signed_only_link_of_the_old_format_is_refused(clock):
+    old = URLSafeSerializer(KEY, salt="bling.dialer.token.v1").dumps({"c": 5002, "m": 206906, "s": "+16175550123"})
+    assert refused(lambda: tokens.read(KEY, old)).reason == "invalid"
 
 
 def test_flipped_character_cut_token_and_other_key_are_refused(clock):
@@ -101,6 +117,6 @@ def test_call_ids_are_stable_distinct_and_keyed(clock):
 
 def test_peek_reads_claims_without_checking_them(clock):
     """Only for routing and logs after the edge verified the token."""
-    claims = tokens.peek(make(clock))
+    claims = tokens.peek(KEY, make(clock))
     assert claims["m"] == 206906 and claims["j"] == tokens.read(KEY, make(clock)).token_id
-    assert tokens.peek("garbage") == {} and tokens.peek(None) == {}
+    assert tokens.peek(KEY, "garbage") == {} and tokens.peek(KEY, None) == {} and tokens.peek(KEY, "ü") == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bling.worker import MAX_ATTEMPTS, drain
@@ -43,6 +45,20 @@ def test_returning_supporter_costs_one_write(client, services, vcr):
     assert played(vcr, "POST", "/threads") + played(vcr, "POST", "/customer") == 1  # one thread write
     assert vcr.play_count == 2  # and the token
     assert services.store.conversation_for(MAILBOX_ID, SUPPORTER)["thread_count"] == 5
+
+
+@pytest.mark.vcr
+def test_supporter_text_is_shown_to_the_agent_as_written(client, services, vcr):
+    """Help Scout renders thread text as HTML: markup a supporter types is escaped, line breaks kept."""
+    from bs4 import BeautifulSoup
+
+    services.store.remember_conversation(MAILBOX_ID, SUPPORTER, 7001, 4)
+    deliver(client, services, Body="5 < 6 & 7\n<b>hi</b> <script>alert(1)</script>")
+    assert drain(services) == {"done": 1} and vcr.all_played
+    posted = json.loads(vcr.requests[-1].body)["text"]
+    shown = BeautifulSoup(posted, "html.parser")
+    assert shown.find(["b", "script"]) is None  # no markup of the supporter's reaches the agent's screen
+    assert shown.get_text("\n") == "5 < 6 & 7\n<b>hi</b> <script>alert(1)</script>"  # the words, as typed
 
 
 @pytest.mark.vcr

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bling import logs
-from bling.health import ApiRecorder, record_worker_heartbeat
+from bling.health import ApiRecorder, health_report, record_worker_heartbeat
 from bling.worker import drain
 from support import AUTH_TOKEN, WEBHOOK_SECRET, load_form, post_twilio
 
@@ -136,9 +136,21 @@ def test_healthz_reports_queue_workers_and_the_last_api_calls(client, services, 
     assert report["status"] == "ok" and report["queue"] == "ok" and report["store"] == "ok"
     assert report["pending"] == 1 and report["due"] == 1 and report["oldest_due_seconds"] == 0
     assert report["last_success"]["twilio"] == "2026-11-25T12:00:00+00:00" and report["last_success"]["helpscout"] is None
-    assert report["last_failure"]["helpscout"]["what"] == "GET /v2/conversations → 503"
-    assert any("the last helpscout call failed" in w for w in report["warnings"])
+    assert report["last_failure"]["helpscout"] == {"at": "2026-11-25T12:00:00+00:00"}  # when, not what
+    assert "the last helpscout call failed: see `bling health`" in report["warnings"]
     assert "mode" not in report
+
+
+def test_healthz_keeps_what_failed_behind_the_cli(client, services, clock):
+    """Anyone can read /healthz: a failed call's text (conversation ids, Call SIDs) stays out of it."""
+    recorder = ApiRecorder(services.store, clock=clock)
+    recorder.observe("twilio", 404, 0.05, "POST CA0123456789abcdef0123456789abcdef.json → 404")
+    recorder.observe("helpscout", 500, 0.1, "POST /v2/conversations/4242/threads → 500")
+    public = client.simulate_get("/healthz").text
+    assert "4242" not in public and "CA0123456789abcdef" not in public
+    _status, detailed = health_report(services, details=True)
+    assert detailed["last_failure"]["helpscout"]["what"] == "POST /v2/conversations/4242/threads → 500"
+    assert any("CA0123456789abcdef0123456789abcdef" in w for w in detailed["warnings"])
 
 
 def test_healthz_is_503_when_due_work_waits_and_no_worker_is_seen(client, services, clock, monkeypatch):
@@ -163,3 +175,49 @@ def test_healthz_is_503_when_the_queue_is_unreachable(client, services, monkeypa
     monkeypatch.setattr(services.store, "ping", gone)  # the store is the queue
     resp = client.simulate_get("/healthz")
     assert resp.status_code == 503 and resp.json["queue"] == "unreachable: OSError"
+
+
+def test_a_failed_insert_does_not_log_the_message_or_the_number(store_url, log_lines):
+    """SQLAlchemy puts a failed statement's parameters in its error; Bling's engines hide them."""
+    from bling.store import Store
+
+    store = Store(store_url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bling_inbox")  # every accept now fails
+    with pytest.raises(Exception) as failed:
+        store.accept("twilio:sms:SM1", SMS, "+16175550100|+16175550187", {"body": "my secret worry", "from_": "+16175550187"})
+    logging.getLogger("bling.edge").exception("could not record %s event %s", SMS, "twilio:sms:SM1")
+    text = "\n".join(json.dumps(line) for line in log_lines()) + str(failed.value)
+    assert "bling_inbox" in text  # the failure itself is logged ...
+    assert "my secret worry" not in text and "6175550187" not in text  # ... without what it carried
+    store.close()
+
+
+def test_bling_health_prints_what_failed(services, env, clock):
+    """The details /healthz leaves out are the operator's, on the server."""
+    from click.testing import CliRunner
+
+    from bling.cli import main
+
+    ApiRecorder(services.store, clock=clock).observe("helpscout", 500, 0.1, "POST /v2/conversations/4242/threads → 500")
+    result = CliRunner().invoke(main, ["health"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["last_failure"]["helpscout"]["what"] == "POST /v2/conversations/4242/threads → 500"
+
+
+def test_no_log_line_carries_a_message_body(client, services, log_lines):
+    """Texts, transcriptions and agent replies go through accept, a failing worker and retries: none is logged."""
+    from support import load_json, post_helpscout
+
+    assert post_twilio(client, SMS, load_form("sms_basic", Body="my private worry 1")).status_code == 200
+    assert post_twilio(client, "/bling/twilio_transcription", load_form(
+        "voice_transcription", TranscriptionText="my private worry 2")).status_code == 200
+    reply = load_json("agent_reply_v2")
+    reply["_embedded"]["threads"][0]["body"] = "<div>my private worry 3</div>"
+    assert post_helpscout(client, "/bling/helpscout_webhook", reply).status_code == 204
+    assert post_twilio(client, SMS, load_form("sms_basic", Body="my private worry 4", MessageSid="bad")).status_code == 422
+    drain(services)  # Help Scout and Twilio are unreachable: every job fails and says so
+    lines = log_lines()
+    assert any("will retry" in line["message"] for line in lines)
+    assert "private worry" not in "\n".join(json.dumps(line) for line in lines)

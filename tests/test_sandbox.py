@@ -69,6 +69,41 @@ def test_serve_sandbox_refuses_real_credentials_before_starting_anything(tmp_pat
     assert "the sandbox refuses to start while real credentials are set: unset TWILIO_AUTH_TOKEN" in result.output
 
 
+def test_sandbox_refuses_a_store_it_did_not_create(store_url):
+    """A real store (Bling's tables, a pending job, no sandbox mark) is left exactly as it was."""
+    import sqlalchemy as sa
+
+    from bling.store import Store
+
+    real = Store(store_url)
+    real.accept("twilio:sms:SM" + "1" * 32, "/bling/twilio_sms", "a|b", {"body": "a real supporter's text"})
+    with pytest.raises(ConfigError, match="the sandbox refuses the store .* was not made by the sandbox"):
+        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": store_url})
+    assert "sandbox_meta" not in sa.inspect(real.engine).get_table_names()  # nothing written
+    assert [row["state"] for row in real.rows()] == ["pending"]
+    real.close()
+
+
+def test_a_store_the_sandbox_made_is_used_again(tmp_path):
+    env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
+    from bling.store import Store
+
+    Store(load_settings(env).store_url).close()  # the sandbox's own store, Bling's tables in it
+    assert load_settings(env).sandbox
+
+
+@pytest.mark.parametrize("name, url", [("BLING_PUBLIC_URL", "https://bling.example.org"),
+                                       ("BLING_PUBLIC_URL", "http://hotline.my-org.net:8000"),
+                                       ("BLING_SMS_FALLBACK_URL", "https://handler.twilio.com/twiml/EH123")])
+def test_sandbox_refuses_a_real_deployments_addresses(tmp_path, name, url):
+    with pytest.raises(ConfigError, match=f"the sandbox refuses {name}=.*Unset {name}"):
+        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}", name: url})
+    result = CliRunner().invoke(main, ["serve", "--sandbox", "--bind", "127.0.0.1:5999"],
+                                env={name: url, "BLING_SANDBOX": None, "PROMETHEUS_MULTIPROC_DIR": None,
+                                     "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}"})
+    assert result.exit_code == 1 and f"the sandbox refuses {name}" in result.output
+
+
 def test_sandbox_credentials_are_made_once_per_store_and_point_at_the_stand_ins(tmp_path):
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
     first, again = load_settings(env), load_settings(env)

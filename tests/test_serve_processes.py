@@ -46,12 +46,12 @@ def wait_until(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def post_sms(port: int, sender: str, body: str, sid: str) -> int:
+def post_sms(port: int, sender: str, body: str, sid: str, timeout: float = 10) -> int:
     pairs = load_form("sms_basic", From=sender, Body=body, MessageSid=sid, SmsMessageSid=sid, SmsSid=sid)
     url = f"http://127.0.0.1:{port}/bling/twilio_sms"
     request = urllib.request.Request(url, data=urlencode(pairs).encode(), headers={
         "X-Twilio-Signature": twilio_signature(url, pairs), "Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         assert response.headers["Content-Type"].startswith("text/xml")
         return response.status
 

@@ -42,7 +42,7 @@ def test_transcription_follows_its_voicemail_into_the_same_conversation(client, 
     transcription(client)
     assert drain(services) == {"done": 2}
     assert vcr.all_played
-    assert thread_writes(vcr) == ["Voicemail from (617) 555-0123, 35 s.\n\nRecording", "Voicemail transcription"]
+    assert thread_writes(vcr) == ["Voicemail from (617) 555-0123, 35 s.<br><br>Recording", "Voicemail transcription"]
     assert services.store.conversation_for(MAILBOX_ID, SUPPORTER)["thread_count"] == 6
 
 
@@ -57,7 +57,7 @@ def test_transcription_arriving_first_waits_for_its_voicemail(client, services, 
     clock.advance(15)
     assert drain(services) == {"done": 1}  # then its transcription
     assert vcr.all_played
-    assert thread_writes(vcr) == ["Voicemail from (617) 555-0123, 35 s.\n\nRecording", "Voicemail transcription"]
+    assert thread_writes(vcr) == ["Voicemail from (617) 555-0123, 35 s.<br><br>Recording", "Voicemail transcription"]
 
 
 @pytest.mark.vcr

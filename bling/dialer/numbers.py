@@ -37,8 +37,12 @@ def allowed_countries(settings, hotline: str) -> tuple[str, ...]:
     return (home,) if home else ()
 
 
-def agent_phone(raw: str, hotline: str, countries: tuple[str, ...], supporter: str) -> str:
-    """Return the agent's phone in E.164 or raise NumberRefused saying why."""
+def agent_phone(raw: str, hotline: str, countries: tuple[str, ...], supporter: str, served: tuple[str, ...] = ()) -> str:
+    """Return the agent's phone in E.164 or raise NumberRefused saying why.
+
+    ``served`` are every hotline number Bling answers: calling one would
+    ring another hotline (its ring group, or a loop back into Bling).
+    """
     text = (raw or "").strip()
     if not text:
         raise NumberRefused("Enter your phone number.")
@@ -56,9 +60,16 @@ def agent_phone(raw: str, hotline: str, countries: tuple[str, ...], supporter: s
         raise NumberRefused(f"Bling will not call {pretty(number)}: it is {costly}.")
     if number == hotline:
         raise NumberRefused("That is the hotline's own number; enter your personal phone.")
+    if number in served:
+        raise NumberRefused(f"{pretty(number)} is one of Bling's hotlines; enter your personal phone.")
     if number == supporter:
         raise NumberRefused("That is the supporter's number; enter your own phone.")
     return number
+
+
+def served_numbers(settings) -> tuple[str, ...]:
+    """Every phone number Bling serves (BLING_MAILBOXES' twilio: numbers)."""
+    return tuple(m.number for m in settings.mailboxes if m.number)
 
 
 def supporter_refusal(supporter: str) -> str | None:

@@ -1,8 +1,12 @@
-"""Dialer links and CSRF values, signed with BLING_SECRET_KEY (itsdangerous).
+"""Dialer links (encrypted) and CSRF values (signed), keyed with BLING_SECRET_KEY.
 
-A token is signed JSON naming the conversation, mailbox, supporter number and
-agent (Help Scout user id), with its issue and expiry times. Changing any of
-it breaks the HMAC; a token made without the key cannot be made at all.
+A token is JSON naming the conversation, mailbox, supporter number and agent
+(Help Scout user id and name), with its issue and expiry times, encrypted and
+authenticated with Fernet (cryptography: AES-CBC + HMAC-SHA256). A link is
+seen by browsers, proxies and whoever an agent pastes it to, so it must not
+show the supporter's number or the agent's name (issue 13): only this Bling
+can read it, and changing any byte of it makes it invalid. CSRF values carry
+nothing private and stay signed (itsdangerous).
 The signature is checked at the edge (verifier ``dialer_token``); expiry is
 checked by the plugins against the store's clock, so tests can move time.
 
@@ -16,12 +20,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet, InvalidToken
 from itsdangerous import BadData, URLSafeSerializer
 
-TOKEN_SALT = "bling.dialer.token.v1"
+TOKEN_SALT = "bling.dialer.token.v2"  # v2: encrypted; links made by v1 (signed only) are refused
 CSRF_SALT = "bling.dialer.csrf.v1"
 #: Status and cancel keep working this long after a link expires (a call placed
 #: in the link's last minute must still be followed and hung up).
@@ -59,7 +65,7 @@ def issue(secret_key: str, *, conversation_id: int, conversation_number: int | N
     token_id = _digest(secret_key, f"token|{conversation_id}|{mailbox_id}|{supporter}|{user_id}|{issued}")[:16]
     payload = {"c": conversation_id, "n": conversation_number, "m": mailbox_id, "s": supporter,
                "u": user_id, "a": agent_name, "iat": issued, "exp": issued + lifetime, "j": token_id}
-    return _serializer(secret_key, TOKEN_SALT).dumps(payload)
+    return _fernet(secret_key).encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode("ascii")
 
 
 def read(secret_key: str, token: str | None) -> Claims:
@@ -69,9 +75,9 @@ def read(secret_key: str, token: str | None) -> Claims:
     if not token:
         raise TokenRefused("missing", "This link has no call-back token. Open Call back again from the Help Scout sidebar.")
     try:
-        data = _serializer(secret_key, TOKEN_SALT).loads(token)
+        data = json.loads(_fernet(secret_key).decrypt(token.encode("ascii")))
         return _claims(data)
-    except (BadData, KeyError, TypeError, ValueError):
+    except (InvalidToken, KeyError, TypeError, ValueError, UnicodeEncodeError):
         raise TokenRefused("invalid", "This link is not valid: it was changed, cut short or not made by this Bling. "
                                       "Open Call back again from the Help Scout sidebar.") from None
 
@@ -88,18 +94,23 @@ def check(secret_key: str, token: str | None, now: float, grace: int = 0) -> Cla
     return claims
 
 
-def peek(token: str | None) -> dict:
-    """The claims of a token *already verified at the edge*, unchecked here ({} if unreadable).
+def peek(secret_key: str, token: str | None) -> dict:
+    """The raw claims of a token *already verified at the edge*, expiry unchecked ({} if unreadable).
 
     For routing and logs only (which mailbox, which link); never for a decision.
     """
-    if not token:
+    if not token or not secret_key:
         return {}
     try:
-        _, data = URLSafeSerializer("unused", salt=TOKEN_SALT).loads_unsafe(token)
-    except Exception:
+        data = json.loads(_fernet(secret_key).decrypt(token.encode("ascii")))
+    except (InvalidToken, ValueError, UnicodeEncodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def log_id(token: str) -> str:
+    """A short stand-in for a token in logs and keys: neither the token nor anything in it."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def new_csrf(secret_key: str, claims: Claims) -> str:
@@ -133,6 +144,12 @@ def _claims(data: dict) -> Claims:
 
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=salt)
+
+
+def _fernet(secret_key: str) -> Fernet:
+    """The link cipher: a 32-byte Fernet key derived from BLING_SECRET_KEY for this purpose alone."""
+    derived = hmac.new(secret_key.encode(), TOKEN_SALT.encode(), hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(derived))
 
 
 def _digest(secret_key: str, message: str) -> str:

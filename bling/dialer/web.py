@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from marshmallow import EXCLUDE, RAISE, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from ..hookspecs import hookimpl
 from ..phones import to_e164
-from ..schemas import TWILIO_SID, EventSchema
+from ..schemas import HELPSCOUT_ID, STATUS_WORD, TWILIO_SID, EventSchema
 from . import tokens, widget
 from .page import json_answer, refusal_page
 from .twiml import hang_up
 
+CALL_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="not a call-back call id")
 TITLES = {"disabled": "Call back is turned off", "missing": "No call-back link", "invalid": "This link is not valid",
           "expired": "This link has expired", "cross-site": "Request refused"}
 
@@ -105,10 +106,10 @@ class DialerSchema(EventSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
     def idempotency_key(self, event: dict) -> str:
-        return f"dialer:{tokens.peek(event['token']).get('j')}"  # for logs: the link's id, never the token
+        return f"dialer:{tokens.log_id(event['token'])}"  # for logs: never the token
 
     def locate(self, event: dict, settings):
-        mailbox_id = tokens.peek(event["token"]).get("m")
+        mailbox_id = tokens.peek(settings.secret_key, event["token"]).get("m")
         return settings.mailbox_by_id(mailbox_id if isinstance(mailbox_id, int) else None)
 
     def ignored_answer(self, event: dict) -> dict:
@@ -142,14 +143,14 @@ class DialerStatusSchema(DialerSchema):
     class Meta:
         unknown = EXCLUDE
 
-    call = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    call = fields.String(required=True, validate=CALL_ID)
 
 
 class DialerCancelSchema(DialerSchema):
     """``POST /bling/dialer/cancel``: which call to end."""
 
     content = "json"
-    call = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    call = fields.String(required=True, validate=CALL_ID)
 
 
 class TwilioDialerSchema(EventSchema):
@@ -162,10 +163,12 @@ class TwilioDialerSchema(EventSchema):
                                 validate=validate.Regexp(TWILIO_SID.format(prefix="AC"), error="not a Twilio account SID"))
     from_ = fields.String(data_key="From", required=True, validate=validate.Length(min=1, max=64))
     to = fields.String(data_key="To", required=True, validate=validate.Length(min=1, max=64))
-    call_status = fields.String(data_key="CallStatus", required=True, validate=validate.Length(min=1, max=20))
-    digits = fields.String(data_key="Digits", load_default="")
-    call_duration = fields.Integer(data_key="CallDuration", load_default=None, allow_none=True)
-    call_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    call_status = fields.String(data_key="CallStatus", required=True, validate=validate.And(
+        validate.Length(min=1), STATUS_WORD))
+    digits = fields.String(data_key="Digits", load_default="", validate=validate.Length(max=32))
+    call_duration = fields.Integer(data_key="CallDuration", load_default=None, allow_none=True,
+                                   validate=validate.Range(min=0, max=10**7))
+    call_id = fields.String(required=True, validate=CALL_ID)
     leg = fields.String(load_default="agent", validate=validate.OneOf(["agent", "supporter"]))
 
     @pre_load
@@ -190,18 +193,41 @@ class TwilioDialerSchema(EventSchema):
         return hang_up()
 
 
+class _AppTicketSchema(Schema):
+    """The sidebar app's ``ticket``: the conversation (id and number)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(load_default=None, allow_none=True, validate=HELPSCOUT_ID)
+    number = fields.Integer(load_default=None, allow_none=True, validate=HELPSCOUT_ID)
+
+
+class _AppUserSchema(Schema):
+    """The sidebar app's ``user``: the agent asking."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(load_default=None, allow_none=True, validate=HELPSCOUT_ID)
+    fname = fields.String(load_default="", allow_none=True, validate=validate.Length(max=200))
+    lname = fields.String(load_default="", allow_none=True, validate=validate.Length(max=200))
+
+
 class HelpScoutAppSchema(EventSchema):
     """The legacy dynamic sidebar app's POST: ticket, customer, user, mailbox.
 
     Help Scout leaves out fields without a value; ``ticket`` is ``false``
-    for a draft.
+    for a draft. Ticket and user fields are typed (a bad one is a 422 naming
+    it); the customer's phones and e-mails are read leniently
+    (bling.schemas.customer_phone).
     """
 
     content = "json"
-    ticket = fields.Raw(load_default=False)
+    ticket = fields.Nested(_AppTicketSchema, load_default=None, allow_none=True)
     customer = fields.Dict(load_default=dict)
-    user = fields.Dict(load_default=dict)
-    mailbox_id = fields.Integer(required=True)
+    user = fields.Nested(_AppUserSchema, load_default=dict)
+    mailbox_id = fields.Integer(required=True, validate=HELPSCOUT_ID)
 
     @pre_load
     def _flatten(self, data, **_kwargs):
@@ -209,7 +235,7 @@ class HelpScoutAppSchema(EventSchema):
             raise ValidationError("expected a JSON object", "_schema")
         mailbox = data.get("mailbox") if isinstance(data.get("mailbox"), dict) else {}
         ticket = data.get("ticket")
-        return {"ticket": ticket if isinstance(ticket, dict) else False,
+        return {"ticket": ticket if isinstance(ticket, dict) else None,
                 "customer": data.get("customer") if isinstance(data.get("customer"), dict) else {},
                 "user": data.get("user") if isinstance(data.get("user"), dict) else {},
                 **({"mailbox_id": mailbox["id"]} if "id" in mailbox else {})}

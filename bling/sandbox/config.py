@@ -3,16 +3,22 @@
 ``sandbox_environ`` turns the real environment into the one Bling runs
 with in the sandbox. It refuses when a real credential (or an API base URL
 pointing anywhere) is present, so the sandbox can never run next to a real
-account. The generated credentials are kept in the store (``sandbox_meta``)
-so the web processes, the worker and ``bling simulate --sandbox`` agree.
+account, and a BLING_PUBLIC_URL that names a real deployment (its fake
+texts' callbacks would go there). The generated credentials are kept in the
+store (``sandbox_meta``) so the web processes, the worker and ``bling
+simulate --sandbox`` agree; that table is also the store's mark that the
+sandbox made it: a store with tables but without it is someone's real store
+(its pending jobs would run against the fakes), and the sandbox refuses it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tempfile
 from dataclasses import fields
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -66,9 +72,38 @@ def refuse_real_credentials(env: dict[str, str]) -> None:
             + " (e.g. move .env aside). The sandbox makes up its own fake credentials.")
 
 
+#: Addresses a real .env sets that would send the sandbox's traffic to a real deployment.
+ADDRESSES = ("BLING_PUBLIC_URL", "BLING_SMS_FALLBACK_URL", "BLING_VOICE_FALLBACK_URL")
+
+
+def refuse_real_addresses(env: dict[str, str]) -> None:
+    """Stop when BLING_PUBLIC_URL (or a fallback URL) names a host by name: a real deployment's, e.g. from a real .env.
+
+    The sandbox serves its stand-ins at its own address: loopback, ``localhost``
+    or the IP address given to ``--bind``.
+    """
+    for name in ADDRESSES:
+        value = env.get(name, "").strip()
+        host = urlsplit(value).hostname or ""
+        if value and host != "localhost" and not _is_ip(host):
+            raise ConfigError(
+                f"the sandbox refuses {name}={value!r}: that is a real deployment's address (from a real .env?), "
+                f"and the sandbox's fake texts and calls would send their callbacks there. Unset {name}; "
+                "`bling serve --sandbox` serves at the address given to --bind.")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
 def sandbox_environ(env: dict[str, str]) -> dict[str, str]:
     """Return the environment Bling runs with in the sandbox (see the module docstring)."""
     refuse_real_credentials(env)
+    refuse_real_addresses(env)
     env = {k: v for k, v in env.items() if k not in REPLACED}
     store_url = env.get("BLING_STORE_URL", "").strip() or DEFAULT_STORE
     public = (env.get("BLING_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
@@ -95,6 +130,7 @@ def credentials(store_url: str) -> dict[str, str]:
 
     engine = make_engine(store_url_from(store_url))
     try:
+        _refuse_a_store_not_ours(engine)
         meta.create(engine, checkfirst=True)
         with engine.begin() as conn:
             known = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
@@ -105,6 +141,19 @@ def credentials(store_url: str) -> dict[str, str]:
     finally:
         engine.dispose()
     return {name: known[name] for name in _GENERATED}
+
+
+def _refuse_a_store_not_ours(engine) -> None:
+    """A store with tables but no ``sandbox_meta`` was not made by the sandbox: refuse it, touching nothing."""
+    tables = set(sa.inspect(engine).get_table_names())
+    if not tables or meta.name in tables:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    raise ConfigError(
+        f"the sandbox refuses the store BLING_STORE_URL={where}: it already holds tables "
+        f"({', '.join(sorted(tables)[:5])}{', …' if len(tables) > 5 else ''}) and was not made by the sandbox "
+        f"(it has no {meta.name} table). Running there would process that store's jobs against fake APIs. "
+        f"Unset BLING_STORE_URL (the sandbox uses {DEFAULT_STORE}) or give it a new, empty store.")
 
 
 def _mailbox_config() -> str | None:

@@ -13,7 +13,7 @@ import requests
 
 from ..errors import ConfigError
 from . import FLAG
-from .config import refuse_real_credentials
+from .config import refuse_real_credentials, refuse_real_addresses
 
 log = logging.getLogger("bling.sandbox")
 
@@ -21,6 +21,7 @@ log = logging.getLogger("bling.sandbox")
 def prepare(bind: str) -> str:
     """Refuse real credentials, turn the sandbox on for this process and its children; return its URL."""
     refuse_real_credentials(dict(os.environ))
+    refuse_real_addresses(dict(os.environ))
     host, _, port = bind.rpartition(":")
     if not port.isdigit():
         raise ConfigError(f"--bind {bind!r}: expected HOST:PORT")

@@ -1,0 +1,21 @@
+"""``bling health``: /healthz with the details the public answer leaves out (what failed, where)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .cli import _NoWaker, _services_or_exit, main
+
+
+@main.command("health")
+def health() -> None:
+    """Print the health report with the last failures' details; exit 1 when unhealthy."""
+    from .health import health_report
+
+    services = _services_or_exit(waker=_NoWaker())
+    status, report = health_report(services, details=True)
+    click.echo(json.dumps(report, indent=2, default=str))
+    if status != 200:
+        raise SystemExit(1)
