@@ -202,6 +202,12 @@ def check(live: bool) -> None:
     if not env.get("BLING_PUBLIC_URL", "").strip() and not env.get("BLING_SANDBOX", "").strip():
         problems.append(PUBLIC_URL_NEEDED)
     try:
+        from .web_worker import connection_seconds
+
+        connection_seconds()
+    except ConfigError as ex:
+        problems.append(str(ex))
+    try:
         chains, _pm, infos = _route_chains()
         click.echo(f"ok       {routes_path}: {len(chains)} routes, {len(infos)} plugins")
     except ConfigError as ex:

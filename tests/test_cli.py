@@ -61,6 +61,14 @@ def test_check_explains_why_serving_needs_the_public_url(run, monkeypatch):
     assert "BLING_PUBLIC_URL is not set" in result.output and "Host header" in result.output
 
 
+def test_check_and_serve_refuse_a_bad_connection_deadline(run, monkeypatch):
+    monkeypatch.setenv("BLING_CONNECTION_SECONDS", "soon")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    for command in (["check"], ["serve", "--no-worker", "--bind", "127.0.0.1:5997"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and "BLING_CONNECTION_SECONDS: 'soon' is not a number of seconds" in result.output
+
+
 def test_serve_refuses_to_start_without_the_public_url(run, monkeypatch):
     """Without it, the Host header a caller chose would decide what a Twilio signature covers (issue 13)."""
     from bling.wsgi import application_factory
