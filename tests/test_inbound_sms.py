@@ -55,7 +55,7 @@ def test_supporter_text_is_shown_to_the_agent_as_written(client, services, vcr):
     services.store.remember_conversation(MAILBOX_ID, SUPPORTER, 7001, 4)
     deliver(client, services, Body="5 < 6 & 7\n<b>hi</b> <script>alert(1)</script>")
     assert drain(services) == {"done": 1} and vcr.all_played
-    posted = json.loads(vcr.requests[-1].body)["text"]
+    posted = json.loads(vcr.played_requests[-1].body)["text"]
     shown = BeautifulSoup(posted, "html.parser")
     assert shown.find(["b", "script"]) is None  # no markup of the supporter's reaches the agent's screen
     assert shown.get_text("\n") == "5 < 6 & 7\n<b>hi</b> <script>alert(1)</script>"  # the words, as typed

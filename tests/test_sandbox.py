@@ -92,7 +92,7 @@ def test_a_store_the_sandbox_made_is_used_again(tmp_path):
     assert load_settings(env).sandbox
 
 
-@pytest.mark.parametrize("name, url", [("BLING_PUBLIC_URL", "https://bling.example.org"),
+@pytest.mark.parametrize("name, url", [("BLING_PUBLIC_URL", "https://hotline.ourcampaign.org"),
                                        ("BLING_PUBLIC_URL", "http://hotline.my-org.net:8000"),
                                        ("BLING_SMS_FALLBACK_URL", "https://handler.twilio.com/twiml/EH123")])
 def test_sandbox_refuses_a_real_deployments_addresses(tmp_path, name, url):
