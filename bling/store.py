@@ -12,6 +12,7 @@ claimable again, so ``kill -9`` loses nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from typing import Any, Iterable
@@ -26,6 +27,9 @@ from .group_commit import GroupCommit
 metadata = sa.MetaData()
 #: Advisory lock id guarding table creation on PostgreSQL ("blin" in ASCII).
 SCHEMA_LOCK_KEY = 0x626C696E
+#: The inbox columns an accepted event fills.
+ACCEPT_COLUMNS = ("key", "route", "supporter", "payload", "lane", "state", "attempts", "next_attempt_at",
+                  "created_at", "updated_at")
 #: PostgreSQL channel on which an accepted event wakes idle workers (LISTEN/NOTIFY).
 NOTIFY_CHANNEL = "bling_inbox"
 
@@ -326,13 +330,21 @@ class Store:
                 results.append(ex)
         return results
 
-    def _insert_accepts(self, rows: list[dict]) -> list[tuple[int, bool]]:
+    @functools.cached_property
+    def _accept_sql(self):
+        """The accept INSERT, compiled once for this engine (the hot path of every webhook)."""
         insert = (postgresql.insert if self.is_postgres else sqlite.insert)(inbox)
-        insert = insert.on_conflict_do_nothing(index_elements=["key"]).returning(inbox.c.id)
+        compiled = insert.values({c: sa.bindparam(c) for c in ACCEPT_COLUMNS}).on_conflict_do_nothing(
+            index_elements=["key"]).returning(inbox.c.id).compile(dialect=self.engine.dialect)
+        order = compiled.positiontup
+        return str(compiled), (lambda row: tuple(row[name] for name in order)) if order else (lambda row: row)
+
+    def _insert_accepts(self, rows: list[dict]) -> list[tuple[int, bool]]:
+        sql, params = self._accept_sql
         results = []
         with self.engine.begin() as conn:
             for row in rows:
-                new_id = conn.execute(insert, row).scalar()
+                new_id = conn.exec_driver_sql(sql, params(row)).scalar()
                 if new_id is None:  # delivered before (or twice in this batch)
                     results.append((conn.execute(sa.select(inbox.c.id).where(inbox.c.key == row["key"])).scalar_one(), False))
                 else:
