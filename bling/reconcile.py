@@ -1,7 +1,8 @@
 """Reconciliation: ingest texts Twilio received while Bling was down or unreachable.
 
 Lists each hotline number's recent inbound messages through Twilio's API
-and accepts any whose MessageSid the inbox does not hold, under the same
+(older than ``IN_FLIGHT``: a younger one's webhook may be on its way) and
+accepts any whose MessageSid the inbox does not hold, under the same
 idempotency key as the webhook — so a text is never ingested twice, by
 whichever path arrives second.
 """
@@ -15,6 +16,9 @@ log = logging.getLogger("bling.reconcile")
 
 #: How far back the periodic run looks.
 DEFAULT_WINDOW = timedelta(hours=2)
+#: Texts younger than this are left alone: their webhook may still be on its way (Twilio waits
+#: 15 s per try and tries again), and ingesting one first would put it ahead of texts sent before it.
+IN_FLIGHT = timedelta(minutes=5)
 SMS_SCHEMA = "twilio_sms"
 
 
@@ -31,6 +35,8 @@ def reconcile(services, since: datetime | None = None, now: datetime | None = No
         if mailbox.transport != "twilio":
             continue
         for message in services.twilio.list_inbound(mailbox.number, since):
+            if message["date_sent"] and message["date_sent"] > now - IN_FLIGHT:
+                continue  # its webhook may still arrive: the next run decides
             counts["seen"] += 1
             event = {"message_sid": message["sid"], "account_sid": services.settings.twilio_account_sid,
                      "from_": message["from"], "to": message["to"], "body": message["body"],

@@ -13,7 +13,6 @@ write is one upsert that works on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .store import after_hours_replies, conversations, customer_matches, opt_outs, sms_messages
 
@@ -24,11 +23,6 @@ STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent":
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
 
 
-def _upsert(store, table, keys: list[str], values: dict, update: dict):
-    insert = (postgresql.insert if store.is_postgres else sqlite.insert)(table).values(**values)
-    return insert.on_conflict_do_update(index_elements=keys, set_=update)
-
-
 # -- sent texts and their delivery status -------------------------------------
 
 
@@ -36,12 +30,9 @@ def record_sent(store, sid: str, mailbox_id: int | None, phone: str, conversatio
                 body: str) -> None:
     """Remember a text Bling just sent, so its status callback finds its conversation."""
     now = store.clock()
-    values = dict(sid=sid, mailbox_id=mailbox_id, phone=phone, conversation_id=conversation_id,
-                  preview=(body or "")[:200], status="queued", error_code=None, noted=False,
-                  sent_at=now, updated_at=now)
-    with store.engine.begin() as conn:
-        conn.execute(_upsert(store, sms_messages, ["sid"], values,
-                             dict(mailbox_id=mailbox_id, phone=phone, conversation_id=conversation_id)))
+    store.upsert(sms_messages, {"sid": sid}, dict(mailbox_id=mailbox_id, phone=phone, conversation_id=conversation_id),
+                 insert_only=dict(preview=(body or "")[:200], status="queued", error_code=None, noted=False,
+                                  sent_at=now, updated_at=now))
 
 
 def sent_message(store, sid: str) -> dict | None:
@@ -103,10 +94,7 @@ def set_opt_out(store, hotline: str, phone: str, opted_out: bool, source: str, a
     """
     previous = opt_out_row(store, hotline, phone)
     now = store.clock() if at is None else at
-    values = dict(hotline=hotline, phone=phone, opted_out=opted_out, source=source[:32], changed_at=now)
-    with store.engine.begin() as conn:
-        conn.execute(_upsert(store, opt_outs, ["hotline", "phone"], values,
-                             dict(opted_out=opted_out, source=source[:32], changed_at=now)))
+    store.upsert(opt_outs, dict(hotline=hotline, phone=phone), dict(opted_out=opted_out, source=source[:32], changed_at=now))
     was = bool(previous and previous["opted_out"])
     return was != opted_out
 
@@ -163,10 +151,8 @@ def after_hours_replied_on(store, mailbox_id: int, phone: str) -> str | None:
 
 
 def remember_after_hours_reply(store, mailbox_id: int, phone: str, local_date: str) -> None:
-    values = dict(mailbox_id=mailbox_id, phone=phone, local_date=local_date, sent_at=store.clock())
-    with store.engine.begin() as conn:
-        conn.execute(_upsert(store, after_hours_replies, ["mailbox_id", "phone"], values,
-                             dict(local_date=local_date, sent_at=values["sent_at"])))
+    store.upsert(after_hours_replies, dict(mailbox_id=mailbox_id, phone=phone),
+                 dict(local_date=local_date, sent_at=store.clock()))
 
 
 # -- the supporter → conversation map, read backwards ---------------------------------

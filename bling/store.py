@@ -578,9 +578,11 @@ class Store:
         self.upsert(conversations, dict(mailbox_id=mailbox_id, phone=phone),
                     dict(conversation_id=conversation_id, thread_count=thread_count, updated_at=self.clock()))
 
-    def upsert(self, table: sa.Table, key: dict, values: dict) -> None:
-        """Insert the row ``key`` or update its ``values``, atomically even when processes race."""
-        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(table).values(**key, **values)
+    def upsert(self, table: sa.Table, key: dict, values: dict, insert_only: dict | None = None) -> None:
+        """Insert the row ``key`` (with ``insert_only`` too) or update its ``values``, atomically even
+        when processes race."""
+        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(table).values(
+            **key, **values, **(insert_only or {}))
         with self.engine.begin() as conn:
             conn.execute(insert.on_conflict_do_update(index_elements=list(key), set_=values))
 

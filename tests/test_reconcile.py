@@ -36,3 +36,14 @@ def test_cli_since_parsing():
     assert _parse_since("2026-11-25T08:00:00Z") == datetime(2026, 11, 25, 8, tzinfo=timezone.utc)
     delta = datetime.now(timezone.utc) - _parse_since("90m")
     assert 89 * 60 < delta.total_seconds() < 91 * 60
+
+
+@pytest.mark.vcr
+def test_a_text_whose_webhook_may_still_come_is_left_for_the_next_run(client, services, vcr):
+    """Planted bug it catches (found by the benchmark): a worker starting mid-burst reconciled texts
+    whose webhooks were still on their way, putting 220 of 1,000 ahead of texts sent before them."""
+    post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
+    since = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
+    counts = reconcile(services, since=since, now=datetime(2026, 11, 25, 11, 22, tzinfo=timezone.utc))
+    assert counts == {"seen": 1, "ingested": 0, "already": 1}  # the 11:20 text is two minutes old
+    assert [r["key"] for r in services.store.rows()] == ["twilio:sms:SM11111111111111111111111111111111"]

@@ -24,7 +24,6 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken
 from itsdangerous import BadData, URLSafeSerializer
 
 TOKEN_SALT = "bling.dialer.token.v2"  # v2: encrypted; links made by v1 (signed only) are refused
@@ -75,9 +74,9 @@ def read(secret_key: str, token: str | None) -> Claims:
     if not token:
         raise TokenRefused("missing", "This link has no call-back token. Open Call back again from the Help Scout sidebar.")
     try:
-        data = json.loads(_fernet(secret_key).decrypt(token.encode("ascii")))
+        data = json.loads(_decrypt(secret_key, token))
         return _claims(data)
-    except (InvalidToken, KeyError, TypeError, ValueError, UnicodeEncodeError):
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError):
         raise TokenRefused("invalid", "This link is not valid: it was changed, cut short or not made by this Bling. "
                                       "Open Call back again from the Help Scout sidebar.") from None
 
@@ -102,8 +101,8 @@ def peek(secret_key: str, token: str | None) -> dict:
     if not token or not secret_key:
         return {}
     try:
-        data = json.loads(_fernet(secret_key).decrypt(token.encode("ascii")))
-    except (InvalidToken, ValueError, UnicodeEncodeError):
+        data = json.loads(_decrypt(secret_key, token))
+    except (ValueError, UnicodeEncodeError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -146,10 +145,26 @@ def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=salt)
 
 
-def _fernet(secret_key: str) -> Fernet:
-    """The link cipher: a 32-byte Fernet key derived from BLING_SECRET_KEY for this purpose alone."""
+def _fernet(secret_key: str):
+    """The link cipher: a 32-byte Fernet key derived from BLING_SECRET_KEY for this purpose alone.
+
+    cryptography is imported here, not at start-up: its OpenSSL bindings cost every web process
+    ~7 MB, and only Call back links need them.
+    """
+    from cryptography.fernet import Fernet
+
     derived = hmac.new(secret_key.encode(), TOKEN_SALT.encode(), hashlib.sha256).digest()
     return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _decrypt(secret_key: str, token: str) -> bytes:
+    """The plaintext of a genuine link; ValueError for anything this Bling did not make."""
+    from cryptography.fernet import InvalidToken
+
+    try:
+        return _fernet(secret_key).decrypt(token.encode("ascii"))
+    except InvalidToken:
+        raise ValueError("not a link this Bling made") from None
 
 
 def _digest(secret_key: str, message: str) -> str:
