@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -12,54 +11,11 @@ from datetime import datetime, timezone
 
 import click
 
+from .cli_base import log, main, parse_since, services_or_exit, store_problem
 from .errors import ConfigError
 from .settings import OPTIONAL, PUBLIC_URL_NEEDED, REQUIRED, load_settings, require_public_url, route_table_paths
 
 DEFAULT_BIND = "127.0.0.1:5000"
-log = logging.getLogger("bling.cli")  # the service's own lines (banners) are log records: one JSON object each
-
-
-def _settings_or_exit():
-    try:
-        return load_settings()
-    except ConfigError as ex:
-        raise click.ClickException(f"configuration error: {ex}") from None
-
-
-def _services_or_exit(**kwargs):
-    from sqlalchemy.exc import OperationalError
-
-    from .services import build_services
-
-    settings = _settings_or_exit()
-    try:
-        return build_services(settings, **kwargs)
-    except ConfigError as ex:
-        raise click.ClickException(f"configuration error: {ex}") from None
-    except OperationalError as ex:  # e.g. PostgreSQL down: one line, not a traceback
-        raise click.ClickException(f"the store is unreachable: {_store_problem(settings.store_url, ex)}") from None
-
-
-def _store_problem(store_url: str, ex: Exception) -> str:
-    """One line naming the store (without its password) and the driver's first line of complaint."""
-    from sqlalchemy.engine import make_url
-
-    shown = make_url(store_url).render_as_string(hide_password=True)
-    reason = str(getattr(ex, "orig", None) or ex).strip().splitlines()[0]
-    return f"BLING_STORE_URL={shown}: {reason}"
-
-
-@click.group()
-@click.option("--log-level", default=lambda: os.environ.get("BLING_LOG_LEVEL", "INFO"), show_default="INFO")
-def main(log_level: str) -> None:
-    """Bling: a hotline between Twilio and Help Scout."""
-    from .logs import configure, log_uncaught_exceptions  # one JSON object per line, secrets redacted
-
-    try:
-        configure(log_level, sandbox=bool(os.environ.get("BLING_SANDBOX", "").strip()))
-    except ConfigError as ex:
-        raise click.ClickException(f"configuration error: {ex}") from None
-    log_uncaught_exceptions()
 
 
 @main.command()
@@ -87,7 +43,7 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
             url = prepare(bind)
         except ConfigError as ex:
             raise click.ClickException(f"configuration error: {ex}") from None
-    services = _services_or_exit()  # fail fast, before forking anything
+    services = services_or_exit()  # fail fast, before forking anything
     services.store.close()
     try:
         from .web_worker import connection_seconds
@@ -124,7 +80,7 @@ def worker(threads: int, fast_threads: int, poll: float) -> None:
     """Run jobs: accepted events oldest first, retries, and events whose worker died."""
     from .engine import Engine
 
-    services = _services_or_exit()
+    services = services_or_exit()
     log.info("bling worker: %s event(s) waiting", len(services.store.due(10_000)))
     Engine(services, threads=threads, fast_threads=fast_threads, poll=poll).run()
 
@@ -219,7 +175,7 @@ def check(live: bool) -> None:
             Store(settings.store_url).ping()
             click.echo(f"ok       store reachable ({settings.store_url.split('://')[0]})")
         except Exception as ex:  # the store may be unreachable
-            problems.append(f"the store is unreachable: {_store_problem(settings.store_url, ex)}")
+            problems.append(f"the store is unreachable: {store_problem(settings.store_url, ex)}")
     if problems:
         raise click.ClickException("Bling is not ready:\n  " + "\n  ".join(problems))
     click.echo("Bling is ready to serve.")
@@ -249,23 +205,9 @@ def reconcile(since: str) -> None:
     """Ingest texts Twilio received that never reached Bling (never twice)."""
     from .reconcile import reconcile as run
 
-    services = _services_or_exit()
-    counts = run(services, since=_parse_since(since))
+    services = services_or_exit()
+    counts = run(services, since=parse_since(since))
     click.echo(f"{counts['seen']} received, {counts['ingested']} ingested, {counts['already']} already in Bling")
-
-
-def _parse_since(value: str) -> datetime:
-    """Parse '2h' / '90m' / '3d' or an ISO-8601 time into an aware UTC datetime."""
-    from datetime import timedelta
-
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    if value[:-1].isdigit() and value[-1:] in units:
-        return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a duration like 2h nor an ISO time", param_hint="--since") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @main.group()
@@ -278,7 +220,7 @@ def jobs() -> None:
 @click.option("--limit", default=50, show_default=True)
 def jobs_list(state, limit) -> None:
     """List events, newest first."""
-    services = _services_or_exit()
+    services = services_or_exit()
     rows = services.store.rows(state, limit)
     if not rows:
         click.echo(f"no {state + ' ' if state else ''}jobs")
@@ -294,7 +236,7 @@ def jobs_list(state, limit) -> None:
 @click.argument("inbox_id", type=int)
 def jobs_show(inbox_id) -> None:
     """Show one event: payload, state, error and the effects it had."""
-    services = _services_or_exit()
+    services = services_or_exit()
     row = services.store.get(inbox_id)
     if row is None:
         raise click.ClickException(f"no job {inbox_id}")
@@ -308,7 +250,7 @@ def jobs_show(inbox_id) -> None:
 @click.argument("inbox_ids", type=int, nargs=-1, required=True)
 def jobs_replay(inbox_ids) -> None:
     """Put dead letters back in the queue (effects already done are not repeated)."""
-    services = _services_or_exit()
+    services = services_or_exit()
     for inbox_id in inbox_ids:
         if services.store.replay(inbox_id):
             click.echo(f"{inbox_id}: queued again")

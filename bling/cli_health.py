@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .cli import _services_or_exit, main
+from .cli_base import main, services_or_exit
 
 
 @main.command("health")
@@ -14,7 +14,7 @@ def health() -> None:
     """Print the health report with the last failures' details; exit 1 when unhealthy."""
     from .health import health_report
 
-    services = _services_or_exit()
+    services = services_or_exit()
     status, report = health_report(services, details=True)
     click.echo(json.dumps(report, indent=2, default=str))
     if status != 200:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from .cli import _parse_since, _services_or_exit, main
+from .cli_base import main, parse_since, services_or_exit
 from .errors import ConfigError
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -38,10 +38,10 @@ def load(since: str | None, until: str | None, no_auto_reply: bool, every: str |
     if every and until:
         raise click.BadParameter("a scheduled load always runs up to now", param_hint="--until")
     interval = _parse_interval(every) if every else None
-    services = _services_or_exit()
+    services = services_or_exit()
     if not uses_mobilecommons(services.settings):
         raise click.ClickException("BLING_MAILBOXES has no mobilecommons:<campaign id>:<mailbox id> entry")
-    start = _parse_since(since) if since else None
+    start = parse_since(since) if since else None
     end = _moment(until, "--until") if until else None
     while True:
         try:
@@ -81,7 +81,7 @@ def _run(services, since, until, auto_reply: bool):
 
 def _moment(value: str, hint: str) -> datetime:
     try:
-        return _parse_since(value)
+        return parse_since(value)
     except click.BadParameter:
         raise click.BadParameter(f"{value!r} is neither a duration like 2h nor an ISO time", param_hint=hint) from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import _services_or_exit, main
+from .cli_base import main, services_or_exit
 from .errors import ConfigError
 
 
@@ -15,7 +15,7 @@ def provision(mailbox_id: int | None, apply_: bool) -> None:
     """Point the Twilio numbers and the Help Scout webhook at Bling (shows a diff; --apply sets it)."""
     from . import provision as prov
 
-    services = _services_or_exit()
+    services = services_or_exit()
     try:
         plan = prov.make_plan(services, mailbox_id)
         paths = prov.route_paths(services.settings)
@@ -46,7 +46,7 @@ def live_check() -> None:
     """Run ``bling check --live``: verify the credentials and set-up against both APIs."""
     from .live_check import FIX, run_checks, table
 
-    services = _services_or_exit()
+    services = services_or_exit()
     rows = run_checks(services)
     click.echo("")
     click.echo("Live checks against Twilio and Help Scout:")

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from .cli import _settings_or_exit, main
+from .cli_base import main, settings_or_exit
 from .simulate import DEFAULT_URL, CallOptions, Target
 
 
@@ -40,7 +40,7 @@ class _Simulation:
 
     def load(self):
         if self._loaded is None:
-            settings = _settings_or_exit()
+            settings = settings_or_exit()
             url = self.url or (settings.public_base() if settings.sandbox else DEFAULT_URL)
             self._loaded = (settings, Target.from_settings(settings, url))
         return self._loaded

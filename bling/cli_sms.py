@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
-from .cli import _services_or_exit, main
+from .cli_base import main, services_or_exit
 from .phones import to_e164
 from .sms_state import opted_out_list, recent_messages
 
@@ -27,7 +27,7 @@ def sms_status(phone: str | None, failed: bool, limit: int) -> None:
         number = to_e164(phone)
         if number is None:
             raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--to")
-    services = _services_or_exit()
+    services = services_or_exit()
     rows = recent_messages(services.store, number, failed, limit)
     if not rows:
         to = f" to {number}" if number else ""
@@ -45,7 +45,7 @@ def sms_status(phone: str | None, failed: bool, limit: int) -> None:
 @click.option("--limit", default=500, show_default=True)
 def sms_opt_outs(limit: int) -> None:
     """List supporters who opted out (they texted STOP), per hotline."""
-    services = _services_or_exit()
+    services = services_or_exit()
     rows = opted_out_list(services.store, limit)
     if not rows:
         click.echo("nobody has opted out")

@@ -24,37 +24,17 @@ import threading
 import time
 
 import requests
-import sqlalchemy as sa
 from twilio.http.http_client import TwilioHttpClient
 
 from . import __version__
 from .metrics import record_api_call
-from .store import api_health, inbox
+from .store import api_health
 
 log = logging.getLogger("bling.health")
 
 DEFAULT_MAX_WAIT = 600.0
 OK_WRITE_INTERVAL = 10.0
 SERVICES = ("helpscout", "twilio")
-
-
-def queue_facts(store) -> dict:
-    """Pending, due, dead, the oldest due event's age and the providers' last answers, from the store."""
-    now = store.clock()
-    with store._read() as conn:
-        by_state = dict(conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all())
-        due_filter = (inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
-                      sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
-        due = conn.execute(sa.select(sa.func.count(), sa.func.min(inbox.c.next_attempt_at)).where(*due_filter)).one()
-        oldest_pending = conn.execute(sa.select(sa.func.min(inbox.c.created_at)).where(inbox.c.state == "pending")).scalar()
-        api = {row.service: {"last_ok_at": row.last_ok_at, "last_failure_at": row.last_failure_at,
-                             "last_failure": row.last_failure}
-               for row in conn.execute(sa.select(api_health))}
-    return {"pending": by_state.get("pending", 0), "due": due[0], "dead_letters": by_state.get("dead", 0),
-            "done": by_state.get("done", 0),
-            "oldest_due_seconds": None if due[1] is None else round(max(0.0, now - due[1]), 1),
-            "oldest_pending_seconds": None if oldest_pending is None else round(max(0.0, now - oldest_pending), 1),
-            "api": api}
 
 
 def health_report(services, details: bool = False) -> tuple[int, dict]:
@@ -73,7 +53,7 @@ def health_report(services, details: bool = False) -> tuple[int, dict]:
     warnings: list[str] = []
     try:
         services.store.ping()
-        facts = queue_facts(services.store)
+        facts = services.store.queue_facts()
         report["store"] = "ok"
         report.update(pending=facts["pending"], due=facts["due"], dead_letters=facts["dead_letters"],
                       oldest_pending_seconds=facts["oldest_pending_seconds"],

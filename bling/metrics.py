@@ -108,9 +108,7 @@ class StoreGauges:
         self.services = services
 
     def collect(self):
-        from .health import queue_facts
-
-        facts = queue_facts(self.services.store)
+        facts = self.services.store.queue_facts()
         for name, help_text in (("pending", "Accepted events not yet done (waiting, deferred or running)"),
                                 ("due", "Events whose time has come and no worker holds"),
                                 ("dead_letters", "Dead letters waiting for an operator (bling jobs)")):

@@ -17,6 +17,7 @@ from .dialer.config import dialer_settings
 from .errors import ConfigError
 from .mailbox_config import MailboxOptions, load_mailbox_options
 from .mailboxes import Mailbox, parse_mailboxes
+from .store_url import store_url_from
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -194,16 +195,6 @@ def route_table_paths(environ: dict[str, str] | None = None) -> tuple[str, str]:
     routes = env.get("BLING_ROUTES", "").strip() or OPTIONAL["BLING_ROUTES"][0]
     plugins = env.get("BLING_PLUGINS_DIR", "").strip() or OPTIONAL["BLING_PLUGINS_DIR"][0]
     return routes, plugins
-
-
-def store_url_from(value: str) -> str:
-    """Accept a bare file path as shorthand for a SQLite store URL."""
-    if "://" in value:
-        scheme = value.split("://", 1)[0]
-        if scheme not in ("sqlite", "postgresql", "postgres", "postgresql+psycopg2"):
-            raise ConfigError(f"BLING_STORE_URL: unsupported scheme {scheme!r} (use a file path, sqlite:///… or postgresql://…)")
-        return value.replace("postgres://", "postgresql://", 1)
-    return f"sqlite:///{value}"
 
 
 def _check_url(name: str, value: str) -> None:

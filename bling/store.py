@@ -512,6 +512,24 @@ class Store:
             rows = conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all()
         return {state: count for state, count in rows}
 
+    def queue_facts(self) -> dict:
+        """Pending, due, dead, the oldest due event's age and the providers' last answers, from the store."""
+        now = self.clock()
+        with self._read() as conn:
+            by_state = dict(conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all())
+            due_filter = (inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
+                          sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
+            due = conn.execute(sa.select(sa.func.count(), sa.func.min(inbox.c.next_attempt_at)).where(*due_filter)).one()
+            oldest_pending = conn.execute(sa.select(sa.func.min(inbox.c.created_at)).where(inbox.c.state == "pending")).scalar()
+            api = {row.service: {"last_ok_at": row.last_ok_at, "last_failure_at": row.last_failure_at,
+                                 "last_failure": row.last_failure}
+                   for row in conn.execute(sa.select(api_health))}
+        return {"pending": by_state.get("pending", 0), "due": due[0], "dead_letters": by_state.get("dead", 0),
+                "done": by_state.get("done", 0),
+                "oldest_due_seconds": None if due[1] is None else round(max(0.0, now - due[1]), 1),
+                "oldest_pending_seconds": None if oldest_pending is None else round(max(0.0, now - oldest_pending), 1),
+                "api": api}
+
     def oldest_pending_age(self) -> float | None:
         with self._read() as conn:
             oldest = conn.execute(sa.select(sa.func.min(inbox.c.created_at)).where(inbox.c.state == "pending")).scalar()

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from ..errors import ConfigError
+from ..store import make_engine
+from ..store_url import store_url_from
 
 #: Set in the environment, these mean a real account is near: the sandbox refuses to start.
 REAL_CREDENTIALS = (
@@ -125,9 +127,6 @@ def sandbox_environ(env: dict[str, str]) -> dict[str, str]:
 
 def credentials(store_url: str) -> dict[str, str]:
     """The sandbox's fake credentials, made once per store and kept there."""
-    from ..settings import store_url_from
-    from ..store import make_engine
-
     engine = make_engine(store_url_from(store_url))
     try:
         _refuse_a_store_not_ours(engine)
