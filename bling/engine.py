@@ -13,8 +13,10 @@ The inbox is the queue (bling/store.py). Each worker process runs:
   ``helpscout`` lane and waits its turn there.
 - a housekeeping thread: renews the leases of the jobs this process runs
   (a killed process's leases lapse after ``LEASE_SECONDS`` and any worker
-  claims those rows again), records the heartbeat /healthz reads, and runs
-  the periodic tasks — each run by one process only (store.take_periodic).
+  claims those rows again) and records the heartbeat /healthz reads;
+- a periodic thread: runs the periodic tasks, each by one process only
+  (store.take_periodic), apart from lease renewal so a slow one never lets
+  a lease lapse.
 - on PostgreSQL, a LISTEN connection: an accepted event wakes idle
   threads at once. SQLite has no notifications; idle threads look again
   every ``poll`` seconds (0.5 by default: a cheap indexed read).
@@ -110,6 +112,7 @@ class Engine:
         specs = [(f"lane-helpscout-{i}", self._lane, ("helpscout",)) for i in range(self.threads)]
         specs += [(f"lane-fast-{i}", self._lane, ("fast",)) for i in range(self.fast_threads)]
         specs.append(("housekeeping", self._housekeeping, ()))
+        specs.append(("periodic", self._periodic_loop, ()))
         if self.services.store.is_postgres:
             specs.append(("listen", self._listen, ()))
         threads = [threading.Thread(target=target, args=args, name=name, daemon=True) for name, target, args in specs]
@@ -169,10 +172,18 @@ class Engine:
                 if now - last_beat >= HEARTBEAT_EVERY:
                     record_worker_heartbeat(self.services.store)
                     last_beat = now
-                self._run_periodic()
             except Exception:
                 log.exception("worker housekeeping failed; trying again shortly")
             self.stopping.wait(1.0)
+
+    def _periodic_loop(self) -> None:
+        """Periodic tasks in a thread of their own: a long reconciliation never delays lease renewal."""
+        while not self.stopping.is_set():
+            try:
+                self._run_periodic()
+            except Exception:
+                log.exception("periodic tasks could not be checked; trying again shortly")
+            self.stopping.wait(5.0)
 
     def _renew_leases(self) -> None:
         with self._lock:

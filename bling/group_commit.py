@@ -3,9 +3,9 @@
 A 2xx to Twilio is a promise, so each accepted event must be on disk before
 its answer (SQLite: ``synchronous=FULL``). One fsync per request caps a
 process at a few hundred answers a second whatever the CPU could do. Here
-the first request to arrive becomes the *leader*: it yields once so the
-requests already being served can join, then writes the whole batch in one
-transaction and wakes the others with their results. Nobody is answered
+requests hand their event to one writer, which yields once so the requests
+already being served can join, then writes the whole batch in one
+transaction and wakes each request with its result. Nobody is answered
 before the batch holding its event is durable; under light load a batch is
 one event and nothing changes.
 
@@ -24,63 +24,63 @@ Result = TypeVar("Result")
 
 
 class _Waiter(Generic[Item]):
-    __slots__ = ("item", "done", "result", "error", "lead")
+    __slots__ = ("item", "done", "result", "error")
 
     def __init__(self, item: Item):
         self.item, self.done = item, threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
-        self.lead = False
 
 
 class GroupCommit(Generic[Item, Result]):
     """Run ``write_batch(items) -> results`` for concurrent ``submit`` calls, a batch at a time.
 
-    A result that is an exception is raised to that item's caller alone.
+    One writer (a thread, or a greenlet under gevent), started on first use
+    in the process that uses it, writes every batch; callers only wait. A
+    caller that gives up waiting (its connection's deadline) leaves nothing
+    stuck behind it. A result that is an exception is raised to that item's
+    caller alone.
     """
 
     def __init__(self, write_batch: Callable[[list[Item]], list[Result]], max_batch: int = 256):
         self._write_batch = write_batch
         self._max_batch = max_batch
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._pending: list[_Waiter] = []
-        self._leading = False
+        self._writer: threading.Thread | None = None
 
     def submit(self, item: Item) -> Result:
         """Return ``item``'s result once the batch holding it is written (or raise its error)."""
         waiter = _Waiter(item)
-        with self._lock:
+        with self._cond:
             self._pending.append(waiter)
-            if not self._leading:
-                self._leading = waiter.lead = True
-        if not waiter.lead:
-            waiter.done.wait()
-            if not waiter.lead:  # written by a leader
-                return _outcome(waiter)
-        time.sleep(0)  # let requests already being served join this batch
-        with self._lock:
-            batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
-        self._write(batch)
-        with self._lock:  # hand the lead to the oldest waiting request, if any
-            if self._pending:
-                successor = self._pending[0]
-                successor.lead = True
-                successor.done.set()
-            else:
-                self._leading = False
+            if self._writer is None or not self._writer.is_alive():  # first use, or a forked child
+                self._writer = threading.Thread(target=self._run, name="bling-group-commit", daemon=True)
+                self._writer.start()
+            self._cond.notify()
+        waiter.done.wait()
         return _outcome(waiter)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+            time.sleep(0)  # let requests already being served join this batch
+            with self._cond:
+                batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
+            self._write(batch)
 
     def _write(self, batch: list[_Waiter]) -> None:
         try:
             results = self._write_batch([w.item for w in batch])
-        except BaseException as ex:  # every waiter of the batch learns it failed
+        except Exception as ex:  # every waiter of the batch learns it failed
             for w in batch:
                 w.error = ex
         else:
             for w, result in zip(batch, results):
                 w.result = result
         for w in batch:
-            w.lead = False
             w.done.set()
 
 

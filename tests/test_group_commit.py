@@ -44,7 +44,45 @@ def test_requests_that_wait_together_share_one_write_and_each_gets_its_own_resul
         thread.join(10)
     assert results == {n: n * 10 for n in range(9)}
     assert written[0] == [0] and sorted(written[1]) == list(range(1, 9))  # one write for the eight
-    assert group._leading is False and group._pending == []
+    assert group._pending == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the cut-off writer dies
+def test_an_interrupted_batch_writer_leaves_nothing_stuck(monkeypatch):
+    """Planted bug it catches: batches led by the requests themselves — a leader cut off mid-batch
+    (its connection's deadline fires while it yields) left every later accept waiting for a leader
+    that never came."""
+    import bling.group_commit as group_commit
+
+    class CutOff(BaseException):
+        pass
+
+    cuts = {"left": 1}
+
+    def sleep(seconds):
+        if cuts["left"]:
+            cuts["left"] -= 1
+            raise CutOff()
+
+    monkeypatch.setattr(group_commit.time, "sleep", sleep)
+    group = GroupCommit(lambda items: [item.upper() for item in items])
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("a", _quietly(group.submit, "a")), daemon=True)
+    first.start()
+    first.join(2)  # its writer was cut off
+    second = threading.Thread(target=lambda: results.setdefault("b", group.submit("b")), daemon=True)
+    second.start()
+    second.join(10)
+    assert results.get("b") == "B"  # a later accept is written, not stuck
+    first.join(10)
+    assert results.get("a") == "A"  # and so is the one whose writer was cut off
+
+
+def _quietly(call, *args):
+    try:
+        return call(*args)
+    except BaseException as ex:  # noqa: BLE001 - the cut-off caller's fate is not this test's
+        return ex
 
 
 def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_goes_on():
