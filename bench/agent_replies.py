@@ -5,7 +5,7 @@ even while the inbound backlog drains (the SMS needs no Help Scout budget;
 its note may wait its turn). Each reply goes to its own supporter, who has
 a phone conversation in the double and in Bling's map (so Bling knows the
 number without a Help Scout call), and whose newest thread is the agent's
-published reply written in the web UI — what ``plugins/agent_reply.py``
+published reply written in the web UI — what ``plugins/sms/agent_reply.py``
 accepts. The payload is the v2 webhook (``convo.agent.reply.created``, the
 conversation with its threads embedded, as tests/fixtures/helpscout/
 agent_reply_v2.json), signed with ``X-HelpScout-Signature``.
@@ -23,7 +23,7 @@ from helpscout_double import HelpScoutDouble, iso
 from loadgen import signed_helpscout
 
 from bling.phones import blackhole_email
-from bling.store import Store
+from bling.store.core import Store
 
 EVENT = "convo.agent.reply.created"
 SENT_NOTE = "Bling sent this reply as an SMS"

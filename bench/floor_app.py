@@ -6,7 +6,7 @@ form, check ``X-Twilio-Signature`` (HMAC-SHA1 over BLING_PUBLIC_URL + path
 and the fields, with the twilio library) and answer an empty TwiML
 ``<Response/>`` — and nothing else: no parsing into a schema, no store, no
 queue. It is served by Bling's own gunicorn runner
-(``bling.wsgi.run_gunicorn``: same worker class, worker count, timeout and
+(``bling.edge.wsgi.run_gunicorn``: same worker class, worker count, timeout and
 access log), so the ratio Bling/floor is the price of Bling's work alone.
 
 Run: ``python bench/floor_app.py --bind 127.0.0.1:5100 --workers 2`` with
@@ -59,12 +59,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s")  # as `bling` does
-    import bling.wsgi
+    import bling.edge.wsgi
 
-    # run_gunicorn's application loader calls bling.wsgi.application_factory in
+    # run_gunicorn's application loader calls bling.edge.wsgi.application_factory in
     # each worker; pointing it at the floor keeps every gunicorn option identical.
-    bling.wsgi.application_factory = create_app
-    bling.wsgi.run_gunicorn(args.bind, args.workers)
+    bling.edge.wsgi.application_factory = create_app
+    bling.edge.wsgi.run_gunicorn(args.bind, args.workers)
 
 
 if __name__ == "__main__":

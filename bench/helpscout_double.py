@@ -3,7 +3,7 @@
 Why a double: the burst must show how Bling behaves against Help Scout's
 account-wide rate limit, and count duplicates and losses exactly, which no
 shared real account allows. So this server implements exactly the endpoints
-Bling calls (bling/helpscout.py) with the wire shapes of Help Scout's
+Bling calls (bling/clients/helpscout.py) with the wire shapes of Help Scout's
 Mailbox API 2.0 reference (https://developer.helpscout.com/mailbox-api/):
 
 * ``POST /v2/oauth2/token`` (JSON or form client-credentials grant);

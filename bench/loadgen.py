@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from bling.verifiers import helpscout_signature
+from bling.edge.verifiers import helpscout_signature
 
 SMS_PATH = "/bling/twilio_sms"
 

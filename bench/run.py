@@ -45,11 +45,13 @@ from helpscout_double import HelpScoutDouble  # noqa: E402
 from loadgen import SMS_PATH, merge, new_message_sid, run_load, signed_sms  # noqa: E402
 from twilio_double import TwilioDouble  # noqa: E402
 
-from bling.mailbox_config import DEFAULT_AUTO_REPLY, DEFAULT_FAILURE_REPLY  # noqa: E402
+from bling.routing.plugin_loader import mount_local_plugins  # noqa: E402
+mount_local_plugins(ROOT / "plugins")
+from bling_local_plugins.sms.options import DEFAULT_AUTO_REPLY, DEFAULT_FAILURE_REPLY  # noqa: E402
 from bling.phones import blackhole_email  # noqa: E402
 from bling.services import HELPSCOUT_BUDGET_SHARE  # noqa: E402
-from bling.store import Store, make_engine  # noqa: E402
-from bling.worker import LEASE_SECONDS  # noqa: E402
+from bling.store.core import Store, make_engine  # noqa: E402
+from bling.jobs.worker import LEASE_SECONDS  # noqa: E402
 
 PUBLIC_URL = "https://hotline.example.com"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -222,7 +224,7 @@ def arrived_sids(double: HelpScoutDouble) -> Counter:
 
 
 def find_worker(serve_pid: int, timeout: float = 20.0) -> int:
-    """The `python -m bling.cli worker` child that `bling serve` spawned."""
+    """The `python -m bling.cli.main worker` child that `bling serve` spawned."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid in procs.children(serve_pid):

@@ -12,8 +12,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import AmbiguousOutcome
-from .mailboxes import Mailbox
+from bling.errors import AmbiguousOutcome
+from bling.config.mailboxes import Mailbox
+
+
+#: Attempts a job gets before it becomes a dead letter (the worker's rule; plugins read ``context.max_attempts``).
+MAX_ATTEMPTS = 10
 
 
 @dataclass
@@ -26,6 +30,7 @@ class Context:
     mailbox: Mailbox | None = None
     inbox_id: int | None = None
     attempt: int = 0
+    max_attempts: int = MAX_ATTEMPTS
     state: dict = field(default_factory=dict)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("bling"))
     request_base: str = ""  # scheme://host of the request being answered (callback URLs without BLING_PUBLIC_URL)
@@ -98,7 +103,7 @@ class Context:
 
     def send_sms(self, to: str, body: str, media_urls: list[str] | None = None) -> str:
         """Send an SMS from this mailbox through its transport plugin."""
-        from .metrics import record_sms
+        from bling.ops.metrics import record_sms
 
         try:
             result = self.plugin_manager.hook.transport_send_sms(

@@ -78,3 +78,51 @@ def transport_find_sms(context, mailbox, to, body, since):
     the supporter twice. Return a list (empty when none) if the mailbox's
     transport is yours, else None. Stops at the first non-None result.
     """
+
+
+# -- what a feature hands the host (Datasette's register_commands and friends) --
+
+
+@hookspec
+def bling_settings():
+    """Return this plugin's environment settings: a list of ``bling.declarations.Setting``.
+
+    Each is read with the host's at start-up (``bling check`` and
+    ``bling settings`` list them); its parsed value is
+    ``settings.<field>``. A bad value stops start-up naming the variable.
+    """
+
+
+@hookspec
+def bling_mailbox_options():
+    """Return a marshmallow Schema class of this plugin's per-mailbox options (BLING_CONFIG).
+
+    Every field needs a ``load_default``; the keys join the host's in
+    ``[defaults]`` and ``[mailboxes.<id>]``, and a key no plugin declares
+    stops start-up naming the file, the table and the key. Handlers read
+    them as ``context.mailbox_options.<key>``.
+    """
+
+
+@hookspec
+def bling_tables():
+    """Return this plugin's tables (a list of SQLAlchemy ``Table``).
+
+    The store creates them beside its own (and adds columns a newer
+    version declares), on SQLite and PostgreSQL alike. Name them
+    ``bling_<plugin>_…`` so they never clash with the host's.
+    """
+
+
+@hookspec
+def bling_periodic_tasks():
+    """Return a list of ``bling.declarations.PeriodicTask`` this plugin needs run.
+
+    One worker process (any, on any machine) runs each task every
+    ``every`` seconds with the process's services.
+    """
+
+
+@hookspec
+def bling_commands(cli):
+    """Add this plugin's commands to the ``bling`` command line (a click group)."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import pacing
-from .chains import Chain, compile_chains
-from .helpscout import HelpScoutClient, HelpScoutRateLimited
-from .metrics import Metrics, record_rate_limit_wait
-from .plugin_loader import PluginInfo, load_plugins
-from .routes import load_routes
-from .store import Store
-from .twilio_api import TwilioGateway
+from bling.jobs import pacing
+from bling.routing.chains import Chain, compile_chains
+from bling.clients.helpscout import HelpScoutClient, HelpScoutRateLimited
+from bling.ops.metrics import Metrics, record_rate_limit_wait
+from bling.routing.plugin_loader import PluginInfo, load_plugins
+from bling.routing.routes import load_routes
+from bling.store.core import Store
+from bling.clients.twilio_api import TwilioGateway
 
 #: Keep Bling's own spending under this share of Help Scout's per-minute limit.
 HELPSCOUT_BUDGET_SHARE = 0.8
@@ -79,8 +79,8 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None,
     pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
     chains = compile_chains(load_routes(settings.routes_path), pm, infos, settings.routes_path)
     store = store or Store(settings.store_url)
-    from .health import ApiRecorder, InstrumentedSession, InstrumentedTwilioHttpClient
-    from .logs import add_secrets_of
+    from bling.ops.health import ApiRecorder, InstrumentedSession, InstrumentedTwilioHttpClient
+    from bling.ops.logs import add_secrets_of
 
     add_secrets_of(settings)  # never logged, whoever logs them
     recorder = ApiRecorder(store)  # /metrics and /healthz learn of every API call

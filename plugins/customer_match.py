@@ -9,7 +9,7 @@ this mailbox is looked up with one v3 customer search asking for the phone
 - a customer whose stored phone normalises to the same number, and who is
   not one of Bling's own blackhole identities, is used:
   ``state['customer']`` = ``{"id", "email"}``, and the message is posted as
-  that customer (bling/conversations.py);
+  that customer (bling/clients/conversations.py);
 - when the search finds nobody at all — neither such a customer nor the
   blackhole one — the supporter has never written to this account:
   ``state['new_to_helpscout']`` is set and ``inbound_sms`` creates the
@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import phonenumbers
 
-from bling.helpscout import CUSTOMER_QUERY_MAX, HelpScoutError, customer_query
+from bling.clients.helpscout import CUSTOMER_QUERY_MAX, HelpScoutError, customer_query
 from bling.hookspecs import hookimpl
 from bling.phones import blackhole_email, from_blackhole, to_e164
-from bling.sms_state import cache_match, cached_match
+from bling_local_plugins.sms.state import cache_match, cached_match
 
 #: Re-ask Help Scout about an unmatched phone after this many days.
 NO_MATCH_DAYS = 7

@@ -8,6 +8,11 @@ pytest_plugins = ["cassette_guard", "ci_rule", "plugin_hooks", "pytester"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The feature packages of plugins/ import as bling_local_plugins.<name> (as the plugin loader loads them).
+from bling.routing.plugin_loader import mount_local_plugins  # noqa: E402
+
+mount_local_plugins(os.path.join(ROOT, "plugins"))
+
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request):
@@ -51,9 +56,9 @@ def vcr_config():
 
 import falcon.testing  # noqa: E402
 
-from bling.app import create_app  # noqa: E402
+from bling.edge.app import create_app  # noqa: E402
 from bling.services import build_services  # noqa: E402
-from bling.settings import load_settings  # noqa: E402
+from bling.config.settings import load_settings  # noqa: E402
 
 from support import configured_env, make_env  # noqa: E402
 
@@ -98,7 +103,7 @@ def clock():
 @pytest.fixture
 def services(settings, clock):
     """Real clients (replayed by cassettes), a real store (its inbox is the queue)."""
-    from bling.store import Store
+    from bling.store.core import Store
 
     built = build_services(settings, store=Store(settings.store_url, clock=clock),
                            entry_points=False)
@@ -143,7 +148,7 @@ def fresh_postgres(name: str) -> str:
     """
     import sqlalchemy as sa
 
-    from bling.store import metadata
+    from bling.store.core import metadata
 
     engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
     with engine.begin() as conn:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bling.dialer import tokens
-from bling.dialer.call_log import DialerCalls, Limits
+from bling_local_plugins.dialer import tokens
+from bling_local_plugins.dialer.call_log import DialerCalls, Limits
 from dialer_support import (AGENT, AGENT_SID, SECRET_KEY, agent_status, dialer_env, supporter_status, token_for,
                             twilio_leg)
 from sms_helpers import played

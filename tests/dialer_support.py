@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import falcon
 
-from bling.dialer import tokens
+from bling_local_plugins.dialer import tokens
 from support import HOTLINE, MAILBOX_ID, PUBLIC_URL, SUPPORTER, load_form, make_env, post_twilio
 
 SECRET_KEY = "test-dialer-secret-key-not-for-production-0123456789"

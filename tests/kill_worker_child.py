@@ -20,11 +20,11 @@ import sys
 import time
 from types import SimpleNamespace
 
-from bling.chains import Chain
+from bling.routing.chains import Chain
 from bling.hookspecs import hookimpl
-from bling.metrics import Metrics
-from bling.plugin_loader import chain_manager
-from bling.routes import Route
+from bling.ops.metrics import Metrics
+from bling.routing.plugin_loader import chain_manager
+from bling.routing.routes import Route
 
 PATH = "/bling/kill_test"
 EFFECT = "send"
@@ -91,8 +91,8 @@ def make_services(store, plugin):
 
 
 def main(argv: list[str]) -> int:
-    from bling import worker
-    from bling.store import Store
+    from bling.jobs import worker
+    from bling.store.core import Store
 
     store_url, inbox_id, ledger, mode = argv[1], int(argv[2]), argv[3], argv[4]
     logging.basicConfig(level=logging.INFO)

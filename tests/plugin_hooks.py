@@ -15,17 +15,17 @@ import pathlib
 
 import pytest
 
-from support import plugin_module
+from support import local_plugin_files, plugin_module
 
-PLUGINS_DIR = pathlib.Path(__file__).resolve().parent.parent / "plugins"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: The attribute pluggy's ``HookimplMarker("bling")`` puts on an implementation.
 IMPL_MARK = "bling_impl"
 
 
 def plugin_of(module_name: str) -> str | None:
-    """``dialer_note`` for ``test_dialer_note`` when plugins/dialer_note.py exists."""
+    """``dialer_note`` for ``test_dialer_note`` when plugins/ holds a plugin of that name (module or package)."""
     name = module_name.rsplit(".", 1)[-1].removeprefix("test_")
-    return name if (PLUGINS_DIR / f"{name}.py").exists() and module_name.rsplit(".", 1)[-1] != name else None
+    return name if name in local_plugin_files() and module_name.rsplit(".", 1)[-1] != name else None
 
 
 def hook_implementations(module) -> list[str]:
@@ -74,5 +74,6 @@ def _plugin_hooks_driven(request):
         yield
     missing = [hook for hook in hooks if hook not in called]
     if missing and _ran_in_full(request):
-        pytest.fail(f"tests/test_{name}.py never drove {', '.join(missing)} of plugins/{name}.py: "
+        where = local_plugin_files()[name].relative_to(ROOT)
+        pytest.fail(f"tests/test_{name}.py never drove {', '.join(missing)} of {where}: "
                     "call each hook directly or through Bling", pytrace=False)

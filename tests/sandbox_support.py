@@ -11,12 +11,12 @@ import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from bling.app import create_app
-from bling.sandbox.serve import provision_now
-from bling.sandbox.twilio_api import finish_deliveries
+from bling.edge.app import create_app
+from bling_fakes.sandbox.serve import provision_now
+from bling_fakes.sandbox.twilio_api import finish_deliveries
 from bling.services import build_services
-from bling.settings import load_settings
-from bling.worker import drain
+from bling.config.settings import load_settings
+from bling.jobs.worker import drain
 from live_server import LiveServer
 
 

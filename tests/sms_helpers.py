@@ -53,7 +53,7 @@ def played(vcr, method: str, path_part: str) -> int:
 
 def drain_until_dead(services, clock) -> dict:
     """Run the queue through every attempt (the clock moved past each retry); the summed outcomes."""
-    from bling.worker import MAX_ATTEMPTS, drain
+    from bling.jobs.worker import MAX_ATTEMPTS, drain
 
     outcomes: dict = {}
     for _ in range(MAX_ATTEMPTS + 2):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import pathlib
+
 import json
 import os
 from urllib.parse import urlencode
@@ -9,7 +12,7 @@ from urllib.parse import urlencode
 import falcon
 from twilio.request_validator import RequestValidator
 
-from bling.verifiers import helpscout_signature
+from bling.edge.verifiers import helpscout_signature
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
@@ -100,9 +103,36 @@ def post_helpscout(client, path: str, payload, event: str = "convo.agent.reply.c
     return client.simulate_post(path, body=body, content_type=falcon.MEDIA_JSON, headers=headers)
 
 
+@functools.lru_cache(maxsize=1)
+def local_plugin_files() -> dict[str, pathlib.Path]:
+    """Every plugin of plugins/ by name → its file: modules, feature packages (their ``__init__.py``) and
+    the modules a package lists in ``PLUGINS`` — as the plugin loader finds them."""
+    from bling.routing.plugin_loader import load_plugins
+    from bling.config.settings import ROOT
+
+    infos = load_plugins(str(ROOT / "plugins"), entry_points=False)[1]
+    return {name: pathlib.Path(info.module.__file__) for name, info in infos.items() if info.source.startswith("local:")}
+
+
 def plugin_module(name: str):
     """plugins/<name>.py as Bling loads it: the module object whose hooks Bling registers."""
-    from bling.plugin_loader import load_plugins
-    from bling.settings import ROOT
+    from bling.routing.plugin_loader import load_plugins
+    from bling.config.settings import ROOT
 
     return load_plugins(str(ROOT / "plugins"), entry_points=False)[1][name].module
+
+
+@functools.lru_cache(maxsize=1)
+def option_schemas() -> tuple:
+    """The per-mailbox option schemas of plugins/ (``bling_mailbox_options``), as ``load_settings`` gathers them."""
+    from bling.config.settings import ROOT, option_schemas as gather
+    from bling.routing.plugin_loader import load_plugins
+
+    return tuple(gather(load_plugins(str(ROOT / "plugins"), entry_points=False)[0]))
+
+
+def mailbox_options(**changes):
+    """Every declared per-mailbox option at its default, with ``changes``."""
+    from bling.config.mailbox_options import default_options
+
+    return default_options(list(option_schemas())).replace(**changes)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from sms_helpers import text, twilio_posts
 from support import MAILBOX_ID, OTHER_HOTLINE, OTHER_MAILBOX_ID, SUPPORTER
 

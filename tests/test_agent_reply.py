@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bling.twilio_api import TwilioAmbiguous, TwilioTransient
-from bling.worker import MAX_ATTEMPTS, drain
+from bling.clients.twilio_api import TwilioAmbiguous, TwilioTransient
+from bling.jobs.worker import MAX_ATTEMPTS, drain
 from sms_helpers import drain_until_dead, played, twilio_posts
 from support import load_json, post_helpscout
 
@@ -154,9 +154,9 @@ def test_mobile_source_accepted_when_configured(tmp_path, env):
     """routes.toml options.agent_reply.sources widens what is texted."""
     import falcon.testing
 
-    from bling.app import create_app
+    from bling.edge.app import create_app
     from bling.services import build_services
-    from bling.settings import load_settings
+    from bling.config.settings import load_settings
 
     routes = open(load_settings(env).routes_path).read().replace('sources = ["web"]', 'sources = ["web", "mobile"]')
     (tmp_path / "routes.toml").write_text(routes)

@@ -12,8 +12,8 @@ import copy
 
 import pytest
 
-from bling.sms_state import cached_match
-from bling.worker import drain
+from bling_local_plugins.sms.state import cached_match
+from bling.jobs.worker import drain
 from sms_helpers import text
 from support import MAILBOX_ID, load_json, post_helpscout
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from support import load_form, post_twilio
 
 

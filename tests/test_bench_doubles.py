@@ -18,8 +18,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from helpscout_double import HelpScoutDouble  # noqa: E402
 from twilio_double import TwilioDouble  # noqa: E402
 
-from bling.helpscout import HelpScoutClient, HelpScoutNotFound, HelpScoutRateLimited, customer_query  # noqa: E402
-from bling.twilio_api import TwilioGateway  # noqa: E402
+from bling.clients.helpscout import HelpScoutClient, HelpScoutNotFound, HelpScoutRateLimited, customer_query  # noqa: E402
+from bling.clients.twilio_api import TwilioGateway  # noqa: E402
 from support import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
@@ -90,10 +90,10 @@ def test_a_text_reaches_the_double_once_with_one_auto_reply(tmp_path, helpscout,
     """One inbound text through Bling's real chain: search, create, auto-reply."""
     import falcon.testing
 
-    from bling.app import create_app
+    from bling.edge.app import create_app
     from bling.services import build_services
-    from bling.settings import load_settings
-    from bling.worker import drain
+    from bling.config.settings import load_settings
+    from bling.jobs.worker import drain
     from support import BLACKHOLE, HOTLINE, MAILBOX_ID, PUBLIC_URL, WEBHOOK_SECRET, load_form, post_twilio
 
     hs_double, _ = helpscout

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from call_support import RING_CONFIG, call, follow, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
 

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from bling.sms_state import cached_match
-from bling.worker import drain
+from bling_local_plugins.sms.state import cached_match
+from bling.jobs.worker import drain
 from call_support import CALL_SID, call, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER
 

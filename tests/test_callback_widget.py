@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bling.dialer import tokens
+from bling_local_plugins.dialer import tokens
 from dialer_support import (AGENT_USER, APP_SECRET, CONVERSATION, CONVERSATION_NUMBER, SECRET_KEY, app_payload,
                             dialer_env, link_token)
 from support import MAILBOX_ID, OTHER_MAILBOX_ID, PUBLIC_URL, SUPPORTER, post_helpscout
@@ -116,7 +116,7 @@ def test_webhook_secret_does_not_sign_the_app(client, services):
 
 
 def test_tampered_body_is_401(client, services):
-    from bling.verifiers import helpscout_signature
+    from bling.edge.verifiers import helpscout_signature
 
     body = json.dumps(app_payload()).encode()
     signature = helpscout_signature(APP_SECRET, body)
@@ -133,7 +133,7 @@ class TestWithoutSecrets:
 
     def test_unset_app_secret_refuses_everything(self, client, services):
         """An empty key would let anyone sign: every request is refused instead."""
-        from bling.verifiers import helpscout_signature
+        from bling.edge.verifiers import helpscout_signature
 
         body = json.dumps(app_payload()).encode()
         resp = client.simulate_post(APP, body=body, content_type="application/json",
@@ -144,9 +144,9 @@ class TestWithoutSecrets:
 def test_unset_secret_key_turns_call_back_off(store_url):
     import falcon.testing
 
-    from bling.app import create_app
+    from bling.edge.app import create_app
     from bling.services import build_services
-    from bling.settings import load_settings
+    from bling.config.settings import load_settings
 
     services = build_services(load_settings(dialer_env(store_url, BLING_SECRET_KEY=None)),
                               entry_points=False)

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bling.cli import main
+from bling.cli.main import main
 from bling.errors import ConfigError
 from support import load_form, post_twilio
 
@@ -71,7 +71,7 @@ def test_check_and_serve_refuse_a_bad_connection_deadline(run, monkeypatch):
 
 def test_serve_refuses_to_start_without_the_public_url(run, monkeypatch):
     """Without it, the Host header a caller chose would decide what a Twilio signature covers (issue 13)."""
-    from bling.wsgi import application_factory
+    from bling.edge.wsgi import application_factory
 
     monkeypatch.delenv("BLING_PUBLIC_URL")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)

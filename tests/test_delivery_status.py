@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from bling.cli import main
-from bling.delivery import status_callback_url
-from bling.sms_state import is_opted_out, recent_messages, sent_message
-from bling.worker import drain
+from bling.cli.main import main
+from bling_local_plugins.sms.delivery import status_callback_url
+from bling_local_plugins.sms.state import is_opted_out, recent_messages, sent_message
+from bling.jobs.worker import drain
 from sms_helpers import agent_reply, twilio_posts
 from support import HOTLINE, MAILBOX_ID, SUPPORTER, load_form, post_twilio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bling.dialer.call_log import DialerCalls
+from bling_local_plugins.dialer.call_log import DialerCalls
 from dialer_legs import answer, call, CONNECT, env, HANG_UP, press, row, token, XML  # noqa: F401 (fixtures: call, env, token)
 from dialer_support import twilio_leg
 from support import PUBLIC_URL

@@ -21,9 +21,9 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import falcon
 import pytest
 
-from bling.app import create_app
-from bling.dialer.call_log import DialerCalls
-from bling.worker import drain
+from bling.edge.app import create_app
+from bling_local_plugins.dialer.call_log import DialerCalls
+from bling.jobs.worker import drain
 from browser import CHROMIUM_ARGS, SCREENSHOTS, chromium_or_skip
 from dialer_support import AGENT, AGENT_SID, APP_SECRET, app_payload, dialer_env
 from support import HOTLINE, SUPPORTER, load_form, post_helpscout, twilio_signature
@@ -151,7 +151,7 @@ def test_agent_dials_from_the_widget_link(client, services, server, chromium, vc
 def _calls(services) -> list[dict]:
     import sqlalchemy as sa
 
-    from bling.store import dialer_calls
+    from bling.store.core import dialer_calls
 
     with services.store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(sa.select(dialer_calls)).mappings()]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bling.dialer import tokens
-from bling.dialer.call_log import DialerCalls, Limits
+from bling_local_plugins.dialer import tokens
+from bling_local_plugins.dialer.call_log import DialerCalls, Limits
 from dialer_support import (AGENT, AGENT_SID, SECRET_KEY, agent_status, dial, dialer_env, open_page,
                             page_post, status, token_for)
 from support import HOTLINE, OTHER_HOTLINE, OTHER_MAILBOX_ID, PUBLIC_URL, SUPPORTER
@@ -36,7 +36,7 @@ def page(client, services):
 def calls(services) -> list[dict]:
     import sqlalchemy as sa
 
-    from bling.store import dialer_calls
+    from bling.store.core import dialer_calls
 
     with services.store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(sa.select(dialer_calls).order_by(dialer_calls.c.created_at)).mappings()]

@@ -1,12 +1,12 @@
-"""The dialer's call log (bling.dialer.call_log): limits, forward-only legs, one note per call."""
+"""The dialer's call log (bling_local_plugins.dialer.call_log): limits, forward-only legs, one note per call."""
 
 from __future__ import annotations
 
 import pytest
 
-from bling.dialer import tokens
-from bling.dialer.call_log import CallRefused, DialerCalls, Limits
-from bling.store import Store
+from bling_local_plugins.dialer import tokens
+from bling_local_plugins.dialer.call_log import CallRefused, DialerCalls, Limits
+from bling.store.core import Store
 from dialer_support import AGENT, SECRET_KEY
 from support import HOTLINE, SUPPORTER
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from dialer_legs import all_done, answer, call, env, notes, press, row, token, XML  # noqa: F401 (fixtures: call, env, token)
 from dialer_support import agent_status, open_page, page_post
 

@@ -1,11 +1,11 @@
-"""The dialer's settings (bling.dialer.config): safe defaults, errors naming the variable."""
+"""The dialer's settings (bling_local_plugins.dialer.config): safe defaults, errors naming the variable."""
 
 from __future__ import annotations
 
 import pytest
 
 from bling.errors import ConfigError
-from bling.settings import load_settings
+from bling.config.settings import load_settings
 from dialer_support import SECRET_KEY
 from support import make_env
 

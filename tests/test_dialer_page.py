@@ -57,7 +57,7 @@ def test_altered_link_gets_a_page_saying_so(client, services, mangle):
 
 
 def test_link_signed_with_another_key_is_refused(client, services):
-    from bling.dialer import tokens
+    from bling_local_plugins.dialer import tokens
 
     forged = tokens.issue("an-attackers-key-that-is-long-enough-000", conversation_id=1, conversation_number=1,
                           mailbox_id=206906, supporter="+19005550123", user_id=1, agent_name="x",
@@ -92,7 +92,7 @@ class TestDisabled:
         return dialer_env(store_url, BLING_SECRET_KEY=None)
 
     def test_without_secret_key_the_dialer_is_off(self, client, services):
-        from bling.dialer import tokens
+        from bling_local_plugins.dialer import tokens
 
         token = tokens.issue(SECRET_KEY, conversation_id=1, conversation_number=1, mailbox_id=206906,
                              supporter="+16175550123", user_id=1, agent_name="x", now=services.store.clock(), lifetime=60)

@@ -1,4 +1,4 @@
-"""Dialer tokens and CSRF values: bound, expiring, unforgeable (bling.dialer.tokens)."""
+"""Dialer tokens and CSRF values: bound, expiring, unforgeable (bling_local_plugins.dialer.tokens)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from bling.dialer import tokens
+from bling_local_plugins.dialer import tokens
 from conftest import FakeClock
 
 KEY = "a-test-key-that-is-long-enough-0123456789"

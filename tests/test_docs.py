@@ -24,7 +24,10 @@ DOCS = {path.name: path.read_text() for path in (ROOT / "docs").glob("*.md")}
 ALL_DOCS = "\n".join(DOCS.values())
 HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
          if hasattr(fn, "bling_spec")]
-PLUGINS = sorted(p.stem for p in (ROOT / "plugins").glob("*.py") if not p.stem.startswith("_"))
+from support import local_plugin_files  # noqa: E402
+
+PLUGIN_FILES = local_plugin_files()
+PLUGINS = sorted(PLUGIN_FILES)
 TESTS_TEXT = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
 
 
@@ -39,7 +42,7 @@ def _commands(group: click.Group, prefix: str = "bling"):
 
 
 def _cli_commands():
-    from bling.cli import main
+    from bling.cli.main import main
 
     return dict(_commands(main))
 
@@ -67,9 +70,10 @@ def test_every_hook_has_a_test(name):
 
 @pytest.mark.parametrize("name", PLUGINS)
 def test_every_plugin_has_a_docstring_and_docs(name):
-    source = (ROOT / "plugins" / f"{name}.py").read_text()
-    assert source.lstrip().startswith('"""'), f"plugins/{name}.py needs a docstring saying what it does"
-    assert f"`{name}`" in ALL_DOCS or f"`plugins/{name}.py`" in ALL_DOCS, f"docs/ never names the plugin {name}"
+    path = PLUGIN_FILES[name]
+    where = path.relative_to(ROOT)
+    assert path.read_text().lstrip().startswith('"""'), f"{where} needs a docstring saying what it does"
+    assert f"`{name}`" in ALL_DOCS or f"`{where}`" in ALL_DOCS, f"docs/ never names the plugin {name}"
 
 
 @pytest.mark.parametrize("name", PLUGINS)
@@ -92,23 +96,37 @@ def test_original_variables_are_documented(variable):
 
 
 def test_every_optional_setting_is_documented():
-    from bling.settings import OPTIONAL
+    from bling.config.settings import OPTIONAL
 
     for name in OPTIONAL:
         assert f"| `{name}` |" in DOCS["configuration.md"], name
 
 
 def test_every_mailbox_option_is_documented():
-    from dataclasses import fields
+    """The host's options and every built-in plugin's (``bling_mailbox_options``)."""
+    from bling.config.mailbox_options import option_keys
+    from bling.config.settings import option_schemas
+    from bling.routing.plugin_loader import load_plugins
 
-    from bling.mailbox_config import MailboxOptions
+    keys = option_keys(option_schemas(load_plugins(str(ROOT / "plugins"), entry_points=False)[0]))
+    assert {"thread_cap", "auto_reply", "ring"} <= set(keys)  # host, sms and calls
+    for key in keys:
+        assert f"| `{key}` |" in DOCS["configuration.md"], key
 
-    for field in fields(MailboxOptions):
-        assert f"| `{field.name}` |" in DOCS["configuration.md"], field.name
+
+def test_every_plugin_setting_is_documented():
+    """Settings the built-in plugins declare (``bling_settings``) are in the configuration table too."""
+    from bling.config.settings import declared_settings
+    from bling.routing.plugin_loader import load_plugins
+
+    declared = declared_settings(load_plugins(str(ROOT / "plugins"), entry_points=False)[0])
+    assert {"BLING_SECRET_KEY", "MOBILECOMMONS_USERNAME"} <= {s.name for s in declared}
+    for setting in declared:
+        assert f"| `{setting.name}` |" in DOCS["configuration.md"], setting.name
 
 
 def test_every_route_key_is_documented():
-    from bling.routes import _RouteSchema
+    from bling.routing.routes import _RouteSchema
 
     for key in _RouteSchema().fields:
         shown = "[route.options.<plugin>]" if key == "options" else key
@@ -116,7 +134,7 @@ def test_every_route_key_is_documented():
 
 
 def test_every_built_in_host_module_is_named():
-    from bling.plugin_loader import BUILTIN_MODULES
+    from bling.routing.plugin_loader import BUILTIN_MODULES
 
     row = next(line for line in DOCS["plugins.md"].splitlines() if line.startswith("| built-in |"))
     for module in BUILTIN_MODULES:
@@ -136,7 +154,7 @@ def test_every_command_is_in_the_command_table():
 
 
 def test_every_metric_is_documented():
-    from bling import metrics
+    from bling.ops import metrics
 
     names = set(re.findall(r'"(bling_[a-z_]+)"', inspect.getsource(metrics)))
     assert names

@@ -72,9 +72,9 @@ def test_sms_signature_uses_public_url_with_query(client, services):
 def test_sms_behind_proxy_without_public_url_uses_request_url(env, tmp_path):
     import falcon.testing
 
-    from bling.app import create_app
+    from bling.edge.app import create_app
     from bling.services import build_services
-    from bling.settings import load_settings
+    from bling.config.settings import load_settings
 
     env = dict(env, BLING_PUBLIC_URL="")
     services = build_services(load_settings(env), entry_points=False)
@@ -232,7 +232,7 @@ def test_helpscout_missing_signature_is_401(client, services):
 
 def test_helpscout_signature_is_over_raw_bytes(client, services):
     """Re-serialising the JSON (spacing) changes the bytes and must fail."""
-    from bling.verifiers import helpscout_signature
+    from bling.edge.verifiers import helpscout_signature
     from support import WEBHOOK_SECRET
 
     payload = load_json("agent_reply_v2")

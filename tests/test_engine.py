@@ -1,4 +1,4 @@
-"""The job engine's dispatch rules (bling/engine.py, store.claim_next, bling/pacing.py).
+"""The job engine's dispatch rules (bling/jobs/engine.py, store.claim_next, bling/jobs/pacing.py).
 
 Pinned without timing assertions: oldest first within a lane, one job per
 supporter at a time, Help Scout's budget respected by every process sharing
@@ -15,16 +15,16 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from bling import worker
-from bling.chains import Chain
-from bling.engine import Engine, PeriodicTask
-from bling.helpscout import HelpScoutRateLimited
+from bling.jobs import worker
+from bling.routing.chains import Chain
+from bling.jobs.engine import Engine, PeriodicTask
+from bling.clients.helpscout import HelpScoutRateLimited
 from bling.hookspecs import hookimpl
-from bling.metrics import Metrics
-from bling.plugin_loader import chain_manager
-from bling.routes import Route
+from bling.ops.metrics import Metrics
+from bling.routing.plugin_loader import chain_manager
+from bling.routing.routes import Route
 from bling.services import HELPSCOUT_BUDGET_SHARE, StoreBudget
-from bling.store import Store
+from bling.store.core import Store
 
 T0 = 1_700_000_000.0
 PAID, FAST = "/paid", "/fast"

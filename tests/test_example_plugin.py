@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bling.settings import ROOT
+from bling.config.settings import ROOT
 
 EXAMPLE = ROOT / "examples" / "bling-keyword-tagger"
 ROUTES = '''
@@ -72,7 +72,7 @@ def test_bling_plugins_lists_the_package_with_version_and_hooks(venv, tmp_path):
     assert "package: bling-keyword-tagger 0.1.0" in lines[at]
     assert lines[at + 1].split("hooks:")[1].strip() == "handle_event"
     assert any(line.startswith("inbound_sms ") and "local: " in line for line in lines)  # sources side by side
-    assert any(line.startswith("bling.schemas ") and "built-in" in line for line in lines)
+    assert any(line.startswith("bling.payloads ") and "built-in" in line for line in lines)
 
 
 def test_routes_toml_wires_the_package_into_a_chain(venv, tmp_path):

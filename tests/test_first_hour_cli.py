@@ -18,10 +18,10 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from bling.cli import main
+from bling.cli.main import main
 from bling.errors import ConfigError
-from bling.first_run import ENV_FILE, example_values, wants_sandbox
-from bling.settings import REQUIRED, ROOT
+from bling.cli.first_run import ENV_FILE, example_values, wants_sandbox
+from bling.config.settings import REQUIRED, ROOT
 from sandbox_support import running_sandbox, wait_for
 from support import make_env
 
@@ -93,7 +93,7 @@ def test_scripts_bling_runs_the_installed_command_and_says_when_it_is_not_instal
 
 
 def test_the_written_sandbox_settings_make_every_command_reach_the_running_sandbox(tmp_path, monkeypatch):
-    from bling.sandbox.serve import announce
+    from bling_fakes.sandbox.serve import announce
 
     with running_sandbox(tmp_path) as sandbox:
         monkeypatch.setenv("BLING_SANDBOX_ENV_FILE", str(tmp_path / "sandbox.env"))
@@ -146,7 +146,7 @@ def test_simulate_waits_for_the_job_and_reports_how_it_ended(tmp_path):
 
 
 def test_simulate_reports_a_dead_letter_as_a_failure(tmp_path, monkeypatch):
-    from bling.simulate_wait import describe
+    from bling_fakes.simulate_wait import describe
 
     outcome = describe({"id": 7, "route": "/bling/helpscout_webhook", "state": "dead", "attempts": 1,
                         "last_error": "HelpScoutNotFound: no conversation 5001"}, "helpscout:thread:1", 30)
@@ -192,7 +192,7 @@ def test_check_live_says_an_unreachable_api_is_not_a_credentials_problem(tmp_pat
 
 
 def test_a_dns_failure_counts_as_unreachable():
-    from bling.live_check import _unreachable
+    from bling.ops.live_check import _unreachable
 
     try:
         try:
@@ -223,7 +223,7 @@ def test_jobs_list_has_a_header_and_says_when_there_is_nothing(tmp_path):
 
 
 def test_sms_status_failed_says_texts_exist_but_none_failed(tmp_path, services, env):
-    from bling.sms_state import record_sent
+    from bling_local_plugins.sms.state import record_sent
 
     assert invoke(env, "sms", "status", "--failed").output == "no texts recorded\n"
     record_sent(services.store, "SM" + "1" * 32, 206906, "+16175550123", 1, "Hello")

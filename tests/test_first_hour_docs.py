@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from bling.cli import main
-from bling.plugin_loader import BUILTIN_MODULES
-from bling.routes import _RouteSchema
+from bling.cli.main import main
+from bling.routing.plugin_loader import BUILTIN_MODULES
+from bling.routing.routes import _RouteSchema
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 GETTING_STARTED = (ROOT / "docs" / "getting-started.md").read_text()

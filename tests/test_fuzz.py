@@ -22,7 +22,7 @@ import pytest
 import tomllib
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from dialer_support import APP_SECRET, app_payload, dialer_env, open_page, token_for
 from support import PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio
 

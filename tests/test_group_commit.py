@@ -1,4 +1,4 @@
-"""bling.group_commit and Store.accept on it: concurrent accepts share a transaction, none is
+"""bling.store.group_commit and Store.accept on it: concurrent accepts share a transaction, none is
 answered before its own row is written, a failing row does not refuse the others."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from bling.group_commit import GroupCommit
-from bling.store import Store
+from bling.store.group_commit import GroupCommit
+from bling.store.core import Store
 
 
 def test_requests_that_wait_together_share_one_write_and_each_gets_its_own_result():
@@ -52,7 +52,7 @@ def test_an_interrupted_batch_writer_leaves_nothing_stuck(monkeypatch):
     """Planted bug it catches: batches led by the requests themselves — a leader cut off mid-batch
     (its connection's deadline fires while it yields) left every later accept waiting for a leader
     that never came."""
-    import bling.group_commit as group_commit
+    import bling.store.group_commit as group_commit
 
     class CutOff(BaseException):
         pass

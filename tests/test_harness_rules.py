@@ -95,7 +95,7 @@ def test_a_plugin_module_that_never_drives_a_hook_fails(pytester):
     """))
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*test_dialer_status.py never drove handle_event of plugins/dialer_status.py*"])
+    result.stdout.fnmatch_lines(["*test_dialer_status.py never drove handle_event of plugins/dialer/dialer_status.py*"])
 
 
 def test_a_plugin_module_that_drives_its_hooks_passes(pytester):

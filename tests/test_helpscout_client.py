@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from bling.helpscout import (
+from bling.clients.helpscout import (
     DEFAULT_BASE_URL,
     HelpScoutAmbiguous,
     HelpScoutAuthError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bling.helpscout import HelpScoutClient
+from bling.clients.helpscout import HelpScoutClient
 
 
 

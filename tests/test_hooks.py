@@ -8,10 +8,10 @@ import textwrap
 import falcon.testing
 import pytest
 
-from bling.app import create_app
+from bling.edge.app import create_app
 from bling.services import build_services
-from bling.settings import ROOT, load_settings
-from bling.worker import drain
+from bling.config.settings import ROOT, load_settings
+from bling.jobs.worker import drain
 from support import load_form, post_twilio
 
 SMS_ROUTE = '''
@@ -98,7 +98,7 @@ def test_hook_bling_schemas(wire):
     services, client = wire('''
         """Probe: a schema that keys SMS by body, to show schemas are pluggable."""
         from bling.hookspecs import hookimpl
-        from bling.schemas import TwilioSmsSchema
+        from bling.payloads import TwilioSmsSchema
 
         class ByBody(TwilioSmsSchema):
             def idempotency_key(self, event):
@@ -159,7 +159,7 @@ PIGEON = '''
 
     @hookimpl
     def handle_event(context, event):
-        from bling.mailboxes import Mailbox
+        from bling.config.mailboxes import Mailbox
         context.mailbox = Mailbox("pigeon", "loft-7", context.mailbox.mailbox_id)
         context.state["sid"] = context.send_sms_once("hello", "+16175550123", "coo")
 '''

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from dialer_support import APP_SECRET, app_payload, dialer_env, open_page, page_post, token_for, twilio_leg
 from support import PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio
 

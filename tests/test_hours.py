@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bling.hours import parse_hours
+from bling.config.hours import parse_hours
 
 
 def utc(text):
@@ -73,7 +73,7 @@ def test_bad_rules_are_named(rules, zone, fragment):
 
 def test_hours_in_bling_config_are_validated(tmp_path):
     from bling.errors import ConfigError
-    from bling.settings import load_settings
+    from bling.config.settings import load_settings
     from support import make_env
 
     path = tmp_path / "bling.toml"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bling.worker import MAX_ATTEMPTS, drain
+from bling.jobs.worker import MAX_ATTEMPTS, drain
 from sms_helpers import drain_until_dead, played
 from support import MAILBOX_ID, SUPPORTER, load_form, post_twilio
 
@@ -181,7 +181,7 @@ def test_two_texts_at_once_create_one_conversation(client, services, vcr):
     deliver(client, services)
     deliver(client, services, MessageSid="SM66666666666666666666666666666666", Body="Are you there?")
     first, second = sorted(services.store.due())
-    from bling.worker import process
+    from bling.jobs.worker import process
 
     # The second text cannot start while the first (same supporter) is pending.
     assert process(services, second) == "skipped"

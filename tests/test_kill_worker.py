@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from bling import worker
-from bling.store import Store
+from bling.jobs import worker
+from bling.store.core import Store
 
 import kill_worker_child as child_mod
 from kill_worker_child import EFFECT, PATH, LedgerWrite, ledger_lines, make_services

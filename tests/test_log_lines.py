@@ -78,7 +78,7 @@ def test_every_line_of_a_running_sandbox_is_one_json_object(tmp_path):
 
 def test_an_uncaught_exception_and_a_warning_are_json_lines_without_secrets(tmp_path):
     script = ("import warnings\n"
-              "from bling.logs import configure, log_uncaught_exceptions\n"
+              "from bling.ops.logs import configure, log_uncaught_exceptions\n"
               "configure('INFO'); log_uncaught_exceptions()\n"
               "warnings.warn('old API')\n"
               "raise RuntimeError('Twilio refused token s3cret-value-123')\n")
@@ -92,7 +92,7 @@ def test_an_uncaught_exception_and_a_warning_are_json_lines_without_secrets(tmp_
 
 
 def test_console_format_is_readable_and_a_bad_format_is_named(tmp_path):
-    script = "import logging\nfrom bling.logs import configure\nconfigure('INFO')\nlogging.getLogger('bling.x').info('hello there')\n"
+    script = "import logging\nfrom bling.ops.logs import configure\nconfigure('INFO')\nlogging.getLogger('bling.x').info('hello there')\n"
     readable = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               env=clean_env(tmp_path, BLING_LOG_FORMAT="console"))
     (line,) = readable.stderr.splitlines()
@@ -104,7 +104,7 @@ def test_console_format_is_readable_and_a_bad_format_is_named(tmp_path):
 
 
 def test_a_terminal_gets_the_console_format():
-    from bling.logs import log_format
+    from bling.ops.logs import log_format
 
     class Terminal:
         def isatty(self):

@@ -6,12 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from bling.mailbox_config import MailboxOptions
-from bling.mailboxes import Mailbox
-from bling.media import mms_capable, reply_media
-from bling.worker import drain
+from bling.config.mailboxes import Mailbox
+from bling_local_plugins.sms.media import mms_capable, reply_media
+from bling.jobs.worker import drain
 from sms_helpers import agent_reply, text, twilio_posts
-from support import MAILBOX_ID, SUPPORTER
+from support import MAILBOX_ID, SUPPORTER, mailbox_options, option_schemas
 
 TW = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000"
 MEDIA = f"{TW}/Messages/MM22222222222222222222222222222222/Media"
@@ -109,7 +108,7 @@ def test_reply_with_only_a_picture_is_sent_as_mms(client, services, vcr):
 
 
 def _context(number="+16175550100", send_mms=None):
-    return SimpleNamespace(mailbox=Mailbox("twilio", number, 1), mailbox_options=MailboxOptions(send_mms=send_mms))
+    return SimpleNamespace(mailbox=Mailbox("twilio", number, 1), mailbox_options=mailbox_options(send_mms=send_mms))
 
 
 def test_mms_capability_by_country_or_setting():

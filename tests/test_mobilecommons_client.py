@@ -1,6 +1,6 @@
 """The Mobile Commons client: send, list received (paged), read a profile, typed errors.
 
-Cassettes are modelled from bling/mobilecommons_shapes.py, not recorded.
+Cassettes are modelled from plugins/mobilecommons/shapes.py, not recorded.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bling import mobilecommons_shapes as shapes
+from bling_local_plugins.mobilecommons import shapes
 from bling.errors import AmbiguousOutcome, TransportError
-from bling.mobilecommons import (MobileCommonsAmbiguous, MobileCommonsAuthError, MobileCommonsClient,
+from bling_local_plugins.mobilecommons.client import (MobileCommonsAmbiguous, MobileCommonsAuthError, MobileCommonsClient,
                                  MobileCommonsInvalidCampaign, MobileCommonsInvalidPhone, MobileCommonsOptedOut,
                                  MobileCommonsRefused, MobileCommonsTransient, _refusal)
 from support import FIXTURES

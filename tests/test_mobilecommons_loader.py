@@ -12,15 +12,15 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from bling import cli_mobilecommons
-from bling.cli import main
+from bling_local_plugins.mobilecommons import commands as cli_mobilecommons
+from bling.cli.main import main
 from bling.errors import ConfigError
-from bling.mailboxes import Mailbox
-from bling.mobilecommons_loader import CURSOR, load, scheduled_load
-from bling.settings import load_settings
-from bling.store import Store
-from bling.sms_state import is_opted_out, opt_out_row, set_opt_out
-from bling.worker import MAX_ATTEMPTS, drain
+from bling.config.mailboxes import Mailbox
+from bling_local_plugins.mobilecommons.loader import CURSOR, load, scheduled_load
+from bling.config.settings import load_settings
+from bling.store.core import Store
+from bling_local_plugins.sms.state import is_opted_out, opt_out_row, set_opt_out
+from bling.jobs.worker import MAX_ATTEMPTS, drain
 from sms_helpers import drain_until_dead
 from support import HOTLINE, MAILBOX_ID, make_env
 
@@ -104,8 +104,9 @@ def test_scheduled_run_does_nothing_without_mobile_commons_mailboxes(services):
 
 
 def test_mobile_commons_mailboxes_need_credentials(store_url):
-    with pytest.raises(ConfigError, match="MOBILECOMMONS_USERNAME and MOBILECOMMONS_PASSWORD not set"):
+    with pytest.raises(ConfigError, match="MOBILECOMMONS_USERNAME is not set") as caught:
         load_settings(make_env(store_url, BLING_MAILBOXES=f"mobilecommons:{CAMPAIGN}:{MC_MAILBOX}"))
+    assert "MOBILECOMMONS_PASSWORD is not set" in str(caught.value)
 
 
 @pytest.mark.vcr

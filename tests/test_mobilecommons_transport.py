@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from bling.mailboxes import Mailbox
-from bling.mobilecommons import MobileCommonsRefused
-from bling.worker import drain
+from bling.config.mailboxes import Mailbox
+from bling_local_plugins.mobilecommons.client import MobileCommonsRefused
+from bling.jobs.worker import drain
 from support import HOTLINE, MAILBOX_ID, load_json, make_env, post_helpscout, plugin_module
 
 CAMPAIGN = "189358"
@@ -21,7 +21,7 @@ HS = "/bling/helpscout_webhook"
 
 @pytest.fixture
 def plugin():
-    """plugins/mobilecommons_transport.py as Bling has it loaded now (another test may have reloaded it)."""
+    """plugins/mobilecommons/mobilecommons_transport.py as Bling has it loaded now (another test may have reloaded it)."""
     return plugin_module("mobilecommons_transport")
 
 

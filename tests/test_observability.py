@@ -15,9 +15,9 @@ import logging
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bling import logs
-from bling.health import ApiRecorder, health_report, record_worker_heartbeat
-from bling.worker import drain
+from bling.ops import logs
+from bling.ops.health import ApiRecorder, health_report, record_worker_heartbeat
+from bling.jobs.worker import drain
 from support import AUTH_TOKEN, WEBHOOK_SECRET, load_form, post_twilio
 
 SMS = "/bling/twilio_sms"
@@ -114,7 +114,7 @@ def test_metrics_parse_and_count_webhooks_jobs_api_calls_and_retries(client, ser
 
 
 def test_rate_limit_waits_and_sms_are_counted(client, services):
-    from bling.metrics import record_rate_limit_wait, record_sms
+    from bling.ops.metrics import record_rate_limit_wait, record_sms
 
     waits = samples(client, "bling_rate_limit_waits_total").get((("service", "helpscout"),), 0)
     sent = samples(client, "bling_sms_total").get((("outcome", "sent"),), 0)
@@ -179,7 +179,7 @@ def test_healthz_is_503_when_the_queue_is_unreachable(client, services, monkeypa
 
 def test_a_failed_insert_does_not_log_the_message_or_the_number(store_url, log_lines):
     """SQLAlchemy puts a failed statement's parameters in its error; Bling's engines hide them."""
-    from bling.store import Store
+    from bling.store.core import Store
 
     store = Store(store_url)
     with store.engine.begin() as conn:
@@ -197,7 +197,7 @@ def test_bling_health_prints_what_failed(services, env, clock):
     """The details /healthz leaves out are the operator's, on the server."""
     from click.testing import CliRunner
 
-    from bling.cli import main
+    from bling.cli.main import main
 
     ApiRecorder(services.store, clock=clock).observe("helpscout", 500, 0.1, "POST /v2/conversations/4242/threads → 500")
     result = CliRunner().invoke(main, ["health"], env=env)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bling.opt_outs import classify, hotline_key, normalise_keyword
-from bling.sms_state import is_opted_out, opt_out_row
-from bling.worker import drain
+from bling_local_plugins.sms.opt_outs import classify, hotline_key, normalise_keyword
+from bling_local_plugins.sms.state import is_opted_out, opt_out_row
+from bling.jobs.worker import drain
 from sms_helpers import agent_reply, text, twilio_posts
 from support import HOTLINE, MAILBOX_ID, SUPPORTER, plugin_module
 
@@ -106,7 +106,7 @@ def test_twilio_21610_is_recorded_and_later_texts_are_not_attempted(client, serv
 
 
 def test_opted_out_refusal_is_permanent_and_explained(services):
-    from bling.opt_outs import OptedOut
+    from bling_local_plugins.sms.opt_outs import OptedOut
     from bling.errors import TransportError
 
     error = OptedOut(SUPPORTER, services.store.clock())
@@ -118,7 +118,7 @@ def test_opted_out_refusal_is_permanent_and_explained(services):
 def test_keywords_that_say_when_they_were_sent_apply_in_the_order_sent(services):
     """Mobile Commons events carry ``received_at``: a batch applies in order, a back-filled older one is history."""
     from bling.context import Context
-    from bling.mailboxes import Mailbox
+    from bling.config.mailboxes import Mailbox
 
     plugin = plugin_module("opt_out")
     mailbox = Mailbox("mobilecommons", "189358", MAILBOX_ID)
@@ -142,7 +142,7 @@ def test_a_stop_that_never_reached_help_scout_still_counts(services):
     Planted bug: opt_out's handle_failure does nothing (a supporter who texted STOP keeps getting texts).
     """
     from bling.context import Context
-    from bling.helpscout import HelpScoutTransient
+    from bling.clients.helpscout import HelpScoutTransient
 
     plugin = plugin_module("opt_out")
     context = Context(settings=services.settings, route=None, services=services,

@@ -9,10 +9,10 @@ import textwrap
 import falcon.testing
 import pytest
 
-from bling.app import create_app
+from bling.edge.app import create_app
 from bling.services import build_services
-from bling.settings import ROOT, load_settings
-from bling.worker import MAX_ATTEMPTS, drain
+from bling.config.settings import ROOT, load_settings
+from bling.jobs.worker import MAX_ATTEMPTS, drain
 from support import load_form, post_twilio
 
 ROUTE = '''

@@ -9,8 +9,8 @@ import pytest
 
 from bling.errors import ConfigError
 from bling.hookspecs import hookimpl
-from bling.plugin_loader import chain_manager, implemented_hooks, load_plugins
-from bling.settings import ROOT
+from bling.routing.plugin_loader import chain_manager, implemented_hooks, load_plugins
+from bling.config.settings import ROOT
 
 
 def make_plugin(tag):
@@ -33,7 +33,7 @@ def test_chain_runs_in_listed_order(order):
 
 def test_builtin_and_local_plugins_are_loaded():
     pm, infos = load_plugins(str(ROOT / "plugins"), entry_points=False)
-    assert infos["bling.schemas"].source == "built-in"
+    assert infos["bling.payloads"].source == "built-in"
     assert infos["inbound_sms"].source.startswith("local: ")
     assert implemented_hooks(pm, infos["inbound_sms"].module) == ["handle_event", "handle_failure", "triage_event"]
 

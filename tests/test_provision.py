@@ -13,9 +13,9 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from bling import provision
-from bling.cli import main
-from bling.settings import load_settings
+from bling.ops import provision
+from bling.cli.main import main
+from bling.config.settings import load_settings
 from support import FIXTURES, make_env
 
 ROUTES = os.path.join(FIXTURES, "provision", "routes.toml")
@@ -181,7 +181,7 @@ def test_webhook_events_follow_the_webhook_routes_chain(env, tmp_path):
 
 
 def test_a_mobile_commons_hotline_is_skipped_not_failed():
-    from bling.mailboxes import Mailbox
+    from bling.config.mailboxes import Mailbox
 
     item = provision.plan_number(object(), Mailbox("mobilecommons", "12345", 206908), {"sms_url": "x"})
     assert item.action == "skip" and not item.pending

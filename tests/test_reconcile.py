@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bling.reconcile import reconcile
+from bling_local_plugins.sms.reconcile import reconcile
 from support import load_form, post_twilio
 
 
@@ -31,7 +31,7 @@ def test_missed_texts_are_ingested_once(client, services, vcr):
 
 
 def test_cli_since_parsing():
-    from bling.cli_base import parse_since as _parse_since
+    from bling.cli.base import parse_since as _parse_since
 
     assert _parse_since("2026-11-25T08:00:00Z") == datetime(2026, 11, 25, 8, tzinfo=timezone.utc)
     delta = datetime.now(timezone.utc) - _parse_since("90m")

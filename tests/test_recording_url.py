@@ -7,7 +7,7 @@ sandbox, BLING_TWILIO_API_URL has a path prefix and the recording is fetched
 
 import pytest
 
-from bling.twilio_api import TwilioGateway, TwilioSendError
+from bling.clients.twilio_api import TwilioGateway, TwilioSendError
 
 SID = "AC" + "0" * 32
 RECORDING = "RE" + "1" * 32

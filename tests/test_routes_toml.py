@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bling.chains import compile_chains
+from bling.routing.chains import compile_chains
 from bling.errors import ConfigError
-from bling.plugin_loader import load_plugins
-from bling.routes import load_routes
-from bling.settings import ROOT
+from bling.routing.plugin_loader import load_plugins
+from bling.routing.routes import load_routes
+from bling.config.settings import ROOT
 
 GOOD = '''
 [[route]]
@@ -72,7 +72,7 @@ def test_missing_routes_file_is_named(tmp_path):
 
 def test_bad_routes_stop_the_service_before_serving(env, tmp_path):
     from bling.services import build_services
-    from bling.settings import load_settings
+    from bling.config.settings import load_settings
 
     (tmp_path / "routes.toml").write_text(GOOD.replace('"autoreply"', '"nope"'))
     with pytest.raises(ConfigError, match="unknown plugin 'nope'"):

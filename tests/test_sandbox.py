@@ -13,13 +13,13 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from bling.cli import main
+from bling.cli.main import main
 from bling.errors import ConfigError
-from bling.helpscout import HelpScoutAuthError, HelpScoutClient
-from bling.provision import route_paths
-from bling.sandbox.config import HOTLINES, REAL_CREDENTIALS
-from bling.settings import load_settings
-from bling.twilio_api import TwilioGateway, TwilioSendError
+from bling.clients.helpscout import HelpScoutAuthError, HelpScoutClient
+from bling.ops.provision import route_paths
+from bling_fakes.sandbox.config import HOTLINES, REAL_CREDENTIALS
+from bling.config.settings import load_settings
+from bling.clients.twilio_api import TwilioGateway, TwilioSendError
 from sandbox_support import running_sandbox, wait_for
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
@@ -73,7 +73,7 @@ def test_sandbox_refuses_a_store_it_did_not_create(store_url):
     """A real store (Bling's tables, a pending job, no sandbox mark) is left exactly as it was."""
     import sqlalchemy as sa
 
-    from bling.store import Store
+    from bling.store.core import Store
 
     real = Store(store_url)
     real.accept("twilio:sms:SM" + "1" * 32, "/bling/twilio_sms", "a|b", {"body": "a real supporter's text"})
@@ -86,7 +86,7 @@ def test_sandbox_refuses_a_store_it_did_not_create(store_url):
 
 def test_a_store_the_sandbox_made_is_used_again(tmp_path):
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
-    from bling.store import Store
+    from bling.store.core import Store
 
     Store(load_settings(env).store_url).close()  # the sandbox's own store, Bling's tables in it
     assert load_settings(env).sandbox
@@ -164,7 +164,7 @@ def test_the_stand_ins_check_credentials_like_the_real_apis(sandbox):
 
 
 def test_a_supporter_who_texted_stop_cannot_be_texted(sandbox):
-    from bling.sandbox.state import SandboxState
+    from bling_fakes.sandbox.state import SandboxState
 
     SandboxState(sandbox.services.store.engine, sandbox.settings).add_message("inbound", SUPPORTER, HOTLINE, "STOP", "received")
     with pytest.raises(TwilioSendError) as refused:
@@ -202,7 +202,7 @@ def test_a_voicemail_has_its_audio_attached_and_leaves_no_dead_letter(sandbox):
 
 
 def test_texts_bling_sends_are_delivered_with_signed_status_callbacks(sandbox):
-    from bling.sms_state import recent_messages
+    from bling_local_plugins.sms.state import recent_messages
 
     act(sandbox, "text", **{"from": SUPPORTER, "to": HOTLINE, "body": "Hi"})
     (conversation,) = wait_for(lambda: conversations(sandbox))
@@ -218,7 +218,7 @@ def test_texts_bling_sends_are_delivered_with_signed_status_callbacks(sandbox):
 def test_the_page_shows_tags_jobs_and_dead_letters(sandbox):
     act(sandbox, "text", **{"from": SUPPORTER, "to": HOTLINE, "body": "Hi"})
     (conversation,) = wait_for(lambda: conversations(sandbox))
-    from bling.sandbox.state import SandboxState
+    from bling_fakes.sandbox.state import SandboxState
 
     SandboxState(sandbox.services.store.engine, sandbox.settings).update_conversation(
         conversation["id"], tags='["voting"]')

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from bling.sandbox.config import HOTLINES
+from bling_fakes.sandbox.config import HOTLINES
 from browser import browser, screenshot
 from sandbox_support import running_sandbox
 
@@ -76,6 +76,6 @@ def test_call_back_from_the_sidebar_app_rings_the_agent_and_notes_the_call(tmp_p
 
 
 def _paths(sandbox) -> set[str]:
-    from bling.provision import route_paths
+    from bling.ops.provision import route_paths
 
     return route_paths(sandbox.settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bling.errors import ConfigError
-from bling.mailboxes import Mailbox, parse_mailboxes
-from bling.settings import load_settings, store_url_from
+from bling.config.mailboxes import Mailbox, parse_mailboxes
+from bling.config.settings import load_settings, store_url_from
 from support import make_env
 
 
@@ -114,11 +114,11 @@ def test_mailbox_options_file(tmp_path):
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("[mailboxes.206906]\nauto_replyy = 'x'\n", "mailboxes.206906.auto_replyy: Unknown field."),
+    ("[mailboxes.206906]\nauto_replyy = 'x'\n", "mailboxes.206906.auto_replyy: unknown option 'auto_replyy'"),
     ("[mailboxes.boston]\nauto_reply = 'x'\n", "must be a mailbox id"),
     ("[defaults]\nthread_cap = 100\n", "defaults.thread_cap"),
     ("[defaults\n", "TOML syntax error"),
-    ("[other]\n", "other: Unknown field."),
+    ("[other]\n", "other: unknown table"),
 ])
 def test_bad_options_file_names_file_and_key(tmp_path, text, fragment):
     path = tmp_path / "bling.toml"

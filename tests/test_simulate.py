@@ -14,11 +14,11 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from bling.app import create_app
-from bling.cli import main
+from bling.edge.app import create_app
+from bling.cli.main import main
 from bling.services import build_services
-from bling.settings import load_settings
-from bling.store import Store
+from bling.config.settings import load_settings
+from bling.store.core import Store
 from live_server import LiveServer
 from support import FIXTURES, HOTLINE, SUPPORTER, make_env
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bling.sms_state import set_opt_out
+from bling_local_plugins.sms.state import set_opt_out
 from support import HOTLINE, SUPPORTER, load_form, post_twilio
 
 FALLBACK = "/bling/twilio_sms_fallback"

@@ -1,8 +1,8 @@
-"""The SMS features' state (bling/sms_state.py) on SQLite and PostgreSQL."""
+"""The SMS features' state (plugins/sms/state.py) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from bling import sms_state as state
+from bling_local_plugins.sms import state
 
 SID = "SM000000000000000000000000000000a1"
 

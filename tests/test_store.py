@@ -7,7 +7,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bling.store import Store, budgets
+from bling.store.core import Store, budgets
 
 T0 = 1_700_000_000.0
 LEASE = 120.0

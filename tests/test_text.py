@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bling.text import html_to_text, split_sms
+from bling_local_plugins.sms.text import html_to_text, split_sms
 
 # --- html_to_text ------------------------------------------------------------------------------
 

@@ -1,14 +1,14 @@
-"""The threading rule teams can set: new_conversation_after_days (bling/conversations.py), for texts and voicemails."""
+"""The threading rule teams can set: new_conversation_after_days (bling/clients/conversations.py), for texts and voicemails."""
 
 from __future__ import annotations
 
 import pytest
 
 from bling.context import Context
-from bling.conversations import post_from_supporter, subject_for
-from bling.worker import drain
+from bling.clients.conversations import post_from_supporter, subject_for
+from bling.jobs.worker import drain
 from sms_helpers import text, twilio_posts
-from support import MAILBOX_ID, SUPPORTER
+from support import MAILBOX_ID, SUPPORTER, mailbox_options, option_schemas
 
 DAY = 86400
 
@@ -78,20 +78,20 @@ def test_the_rule_serves_voicemails_too(services, clock, vcr):
                                         ("after_hours_reply = 7", "after_hours_reply")])
 def test_bad_sms_settings_are_named(tmp_path, line, key):
     from bling.errors import ConfigError
-    from bling.mailbox_config import load_mailbox_options
+    from bling.config.mailbox_options import load_mailbox_options
 
     path = tmp_path / "bling.toml"
     path.write_text(f"[mailboxes.206906]\n{line}\n")
     with pytest.raises(ConfigError, match=f"mailboxes.206906.{key}"):
-        load_mailbox_options(str(path))
+        load_mailbox_options(str(path), option_schemas())
 
 
 def test_sms_settings_defaults_and_per_mailbox_values(tmp_path):
-    from bling.mailbox_config import load_mailbox_options
+    from bling.config.mailbox_options import load_mailbox_options
 
     path = tmp_path / "bling.toml"
     path.write_text("[defaults]\nnew_conversation_after_days = 30\n[mailboxes.206906]\nsend_mms = false\n")
-    defaults, per_mailbox = load_mailbox_options(str(path))
+    defaults, per_mailbox = load_mailbox_options(str(path), option_schemas())
     assert (defaults.new_conversation_after_days, defaults.send_mms, defaults.attachment_max_bytes) == (30, None, 5 * 1024 * 1024)
     assert per_mailbox[206906].send_mms is False and per_mailbox[206906].new_conversation_after_days == 30
     assert "closed right now" in defaults.after_hours_reply

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from call_support import CALLER_QUERY, TRANSCRIPTION_SID, call
 from support import MAILBOX_ID, SUPPORTER
 

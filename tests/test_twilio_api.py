@@ -16,7 +16,7 @@ from twilio.http.response import Response
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from bling.errors import AmbiguousOutcome
-from bling.twilio_api import (
+from bling.clients.twilio_api import (
     DEFAULT_BASE_URL,
     TwilioAmbiguous,
     TwilioGateway,

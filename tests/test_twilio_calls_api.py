@@ -11,7 +11,7 @@ import base64
 import pytest
 import requests
 
-from bling.twilio_api import TwilioGateway, TwilioSendError, TwilioTransient
+from bling.clients.twilio_api import TwilioGateway, TwilioSendError, TwilioTransient
 
 ACCOUNT_SID = "AC00000000000000000000000000000000"
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"  # fake

@@ -7,13 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from bling.mailboxes import Mailbox
+from bling.config.mailboxes import Mailbox
 from support import plugin_module
 
 
 @pytest.fixture
 def plugin():
-    """plugins/twilio_transport.py as Bling has it loaded now (another test may have reloaded it)."""
+    """plugins/sms/twilio_transport.py as Bling has it loaded now (another test may have reloaded it)."""
     return plugin_module("twilio_transport")
 
 

@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import falcon.testing
 import pytest
 
-from bling.app import create_app
-from bling.call_twiml import NOT_IN_SERVICE
+from bling.edge.app import create_app
+from bling_local_plugins.calls.call_twiml import NOT_IN_SERVICE
 from bling.services import build_services
-from bling.settings import load_settings
-from bling.store import Store
+from bling.config.settings import load_settings
+from bling.store.core import Store
 from call_support import (AGENT, AGENT_2, CALL_SID, CALLER_QUERY, RING_CONFIG, call, twiml,
                           verbs)
 from support import HOTLINE, PUBLIC_URL, SUPPORTER, load_form, make_env, post_twilio, twilio_signature

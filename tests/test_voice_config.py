@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from support import mailbox_options, option_schemas
+
 from bling.errors import ConfigError
-from bling.mailbox_config import MailboxOptions, load_mailbox_options
-from bling.voice_config import MAX_VOICEMAIL_SECONDS
+from bling.config.mailbox_options import load_mailbox_options
+from bling_local_plugins.calls.options import MAX_VOICEMAIL_SECONDS
 
 
 def load(tmp_path, text: str):
     path = tmp_path / "bling.toml"
     path.write_text(text)
-    return load_mailbox_options(str(path))
+    return load_mailbox_options(str(path), option_schemas())
 
 
 def test_defaults_ring_nobody_screen_and_record_two_minutes():
-    options = MailboxOptions()
+    options = mailbox_options()
     assert options.ring == () and options.screen is True and options.ring_timeout == 20
     assert options.max_voicemail_seconds == MAX_VOICEMAIL_SECONDS == 120
     assert options.missed_call_thread is True and options.missed_call_text_back is False

@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from bling import recordings
-from bling.sms_state import cached_match
-from bling.worker import MAX_ATTEMPTS, drain
+from bling_local_plugins.calls import recordings
+from bling_local_plugins.sms.state import cached_match
+from bling.jobs.worker import MAX_ATTEMPTS, drain
 from call_support import CALL_SID, CALLER_QUERY, RECORDING_SID, RECORDING_URL, call
 from sms_helpers import drain_until_dead
 from support import MAILBOX_ID, SUPPORTER

@@ -1,4 +1,4 @@
-"""bling.worker: process / process_next / drain / backoff / is_permanent, and Context.effect.
+"""bling.jobs.worker: process / process_next / drain / backoff / is_permanent, and Context.effect.
 
 A minimal Services stand-in and in-test plugins; a real Store on both engines.
 """
@@ -11,14 +11,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from bling import worker
-from bling.chains import Chain
+from bling.jobs import worker
+from bling.routing.chains import Chain
 from bling.errors import AmbiguousOutcome, PermanentError, RetryLater
 from bling.hookspecs import hookimpl
-from bling.metrics import Metrics
-from bling.plugin_loader import chain_manager
-from bling.routes import Route
-from bling.store import Store
+from bling.ops.metrics import Metrics
+from bling.routing.plugin_loader import chain_manager
+from bling.routing.routes import Route
+from bling.store.core import Store
 
 T0 = 1_700_000_000.0
 PATH = "/bling/test"
@@ -428,14 +428,14 @@ def test_rate_limit_waits_never_use_up_attempts(store_url):
     """A burst far beyond the rate limit drains slowly; it never ends in dead letters."""
     from types import SimpleNamespace
 
-    from bling.chains import Chain
-    from bling.helpscout import HelpScoutRateLimited
+    from bling.routing.chains import Chain
+    from bling.clients.helpscout import HelpScoutRateLimited
     from bling.hookspecs import hookimpl
-    from bling.metrics import Metrics
-    from bling.plugin_loader import chain_manager
-    from bling.routes import Route
-    from bling.store import Store
-    from bling.worker import MAX_ATTEMPTS, process
+    from bling.ops.metrics import Metrics
+    from bling.routing.plugin_loader import chain_manager
+    from bling.routing.routes import Route
+    from bling.store.core import Store
+    from bling.jobs.worker import MAX_ATTEMPTS, process
 
     clock = SimpleNamespace(now=1000.0)
     store = Store(store_url, clock=lambda: clock.now)
@@ -468,7 +468,7 @@ def test_state_is_saved_when_a_write_starts(store_url):
     from types import SimpleNamespace
 
     from bling.context import Context
-    from bling.store import Store
+    from bling.store.core import Store
 
     store = Store(store_url)
     inbox_id, _ = store.accept("k", "/r", "alice", {})

@@ -11,10 +11,10 @@ import falcon.testing
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bling.app import create_app
+from bling.edge.app import create_app
 from bling.services import build_services
-from bling.settings import ROOT, load_settings
-from bling.store import Store
+from bling.config.settings import ROOT, load_settings
+from bling.store.core import Store
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PUBLIC_URL = "https://hotline.example.com"

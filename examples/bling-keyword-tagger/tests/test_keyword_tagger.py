@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bling.worker import drain
+from bling.jobs.worker import drain
 from bling_keyword_tagger import keywords, matching_tags
 
 MAILBOX_ID, PHONE = 206906, "+16175550123"

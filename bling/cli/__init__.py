@@ -1,0 +1,1 @@
+"""The `bling` command line."""

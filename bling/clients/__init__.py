@@ -1,0 +1,1 @@
+"""API clients every feature shares: Help Scout, Twilio, and supporters' conversations."""

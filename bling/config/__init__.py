@@ -1,0 +1,1 @@
+"""The host's settings: environment variables, mailboxes, per-mailbox options."""

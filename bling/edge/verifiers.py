@@ -1,0 +1,101 @@
+"""Sender verification, done on the raw body before anything is parsed.
+
+- ``twilio``: ``X-Twilio-Signature`` over the public URL (BLING_PUBLIC_URL +
+  path + query, so a proxy in front does not break it) and every received
+  form field, empty ones included — checked by the ``twilio`` library.
+- ``helpscout``: ``X-HelpScout-Signature``, base64 HMAC-SHA1 of the raw body
+  keyed with HELPSCOUT_WEBHOOK_SECRET
+  (https://developer.helpscout.com/webhooks/#verifying).
+- ``helpscout_app``: the same for the sidebar app, keyed with HELPSCOUT_APP_SECRET.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import parse_qsl
+
+from twilio.request_validator import RequestValidator
+
+from bling.hookspecs import hookimpl
+
+
+def public_url(req, settings) -> str:
+    """The URL the sender signed: BLING_PUBLIC_URL + path + query, or the request's."""
+    base = settings.public_base()
+    return base + req.relative_uri if base else req.uri
+
+
+class _MultiParams(dict):
+    """Form fields for RequestValidator, keeping repeated keys (it calls getall)."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        self._all: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._all.setdefault(key, []).append(value)
+            self[key] = value
+
+    def getall(self, key):
+        return self._all[key]
+
+
+class TwilioSignature:
+    """Verify ``X-Twilio-Signature``; a forgery gets 403."""
+
+    failure_status = 403
+
+    def verify(self, req, body: bytes, settings) -> bool:
+        signature = req.get_header("X-Twilio-Signature")
+        if not signature:
+            return False
+        validator = RequestValidator(settings.twilio_auth_token)
+        url = public_url(req, settings)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if req.method != "POST" or (not body and not req.content_type):
+            return validator.validate(url, {}, signature)
+        if (req.content_type or "").startswith("application/x-www-form-urlencoded"):
+            params = _MultiParams(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+            return validator.validate(url, params, signature)
+        if "bodySHA256=" in url:
+            # JSON bodies: the signed URL carries the body's hash; the validator checks both.
+            return validator.validate(url, text, signature)
+        return False  # any other body is not covered by the signature: refuse it
+
+
+def helpscout_signature(secret: str, body: bytes) -> str:
+    """Return the base64 HMAC-SHA1 Help Scout puts in X-HelpScout-Signature."""
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha1).digest()).decode("ascii")
+
+
+class HelpScoutSignature:
+    """Verify ``X-HelpScout-Signature`` with the webhook secret; a forgery gets 401."""
+
+    failure_status = 401
+    secret_setting = "helpscout_webhook_secret"
+
+    def verify(self, req, body: bytes, settings) -> bool:
+        signature = req.get_header("X-HelpScout-Signature")
+        secret = getattr(settings, self.secret_setting, "")
+        if not signature or not secret:  # an empty key would let anyone sign
+            return False
+        expected = helpscout_signature(secret, body)
+        return hmac.compare_digest(expected, signature.strip())
+
+
+class HelpScoutAppSignature(HelpScoutSignature):
+    """The (legacy) sidebar app's signature: same scheme, the app's own secret.
+
+    Without HELPSCOUT_APP_SECRET every request is refused (401).
+    """
+
+    secret_setting = "helpscout_app_secret"
+
+
+@hookimpl
+def bling_verifiers():
+    return {"twilio": TwilioSignature(), "helpscout": HelpScoutSignature(), "helpscout_app": HelpScoutAppSignature()}

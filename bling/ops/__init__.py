@@ -1,0 +1,1 @@
+"""Running Bling: health, metrics, logs, provisioning and the live check."""

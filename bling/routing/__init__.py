@@ -1,0 +1,1 @@
+"""routes.toml, plugin loading and the hook chain each route runs."""

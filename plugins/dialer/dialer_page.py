@@ -1,0 +1,35 @@
+"""The dialer page (``GET /bling/dialer?t=<token>``): whom you call, your phone, Dial.
+
+The token's signature was checked at the edge; here its expiry is checked
+against the store's clock. An expired link gets a page saying so and how
+to get a new one. The page carries a fresh CSRF value bound to the token.
+"""
+
+from __future__ import annotations
+
+from . import tokens
+from .page import dialer_page, refusal_page
+from .web import TITLES
+from bling.hookspecs import hookimpl
+
+
+@hookimpl
+def handle_event(context, event):
+    settings = context.settings
+    try:
+        claims = tokens.check(settings.secret_key, event["token"], context.store.clock())
+    except tokens.TokenRefused as ex:
+        return refusal_page(TITLES.get(ex.reason, "Refused"), ex.message, 410 if ex.reason == "expired" else 403)
+    if context.mailbox.number is None:
+        return refusal_page("No hotline number", "This mailbox's hotline has no phone number to call from.", 409)
+    csrf = tokens.new_csrf(settings.secret_key, claims)
+    return dialer_page(claims, event["token"], csrf, context.mailbox.number, settings.dialer_calls_per_token,
+                       sandbox_phone=_sandbox_phone(context) if settings.sandbox else None)
+
+
+def _sandbox_phone(context) -> str:
+    """A fake agent phone of this mailbox's ring group, else of any sandbox hotline (any sandbox phone answers)."""
+    from bling_fakes.sandbox.config import HOTLINES
+
+    ring = list(getattr(context.mailbox_options, "ring", None) or ()) or [r for *_h, group in HOTLINES for r in group]
+    return ring[0]

@@ -1,0 +1,58 @@
+"""What each leg of a call-back hears (TwiML, built with the twilio library).
+
+1. Twilio rings the agent (``Url`` = ``/bling/dialer/answer``). On answer:
+   "Press any key to be connected to …" in a ``<Gather numDigits=1>``; with
+   no key (a voicemail box never presses one) the call hangs up.
+2. The key press (``/bling/dialer/connect``) dials the supporter with the
+   hotline as caller id; the supporter leg reports to ``/bling/dialer/call_status``.
+
+Callback URLs carry the call id (``bling_local_plugins.calls.calls.callback_url``: absolute,
+query sorted); Twilio signs them with the rest of the URL.
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from bling_local_plugins.calls.calls import callback_url, spoken_number
+
+ANSWER_PATH = "/bling/dialer/answer"
+CONNECT_PATH = "/bling/dialer/connect"
+STATUS_PATH = "/bling/dialer/call_status"
+#: Seconds the agent has to press a key after the prompt.
+KEY_TIMEOUT_SECONDS = 8
+#: Seconds the supporter's phone rings before the call gives up.
+SUPPORTER_RING_SECONDS = 30
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
+def agent_prompt(context, call: dict) -> str:
+    """On the agent's answer: ask for a key before anyone else is called."""
+    response = VoiceResponse()
+    gather = response.gather(num_digits=1, action=callback_url(context, CONNECT_PATH, call=call["id"]), method="POST",
+                             timeout=KEY_TIMEOUT_SECONDS, finish_on_key="", action_on_empty_result=False)
+    gather.say(f"Press any key to be connected to {spoken_number(call['supporter'])}.", loop=2)
+    response.say("No key was pressed. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def bridge(context, call: dict) -> str:
+    """After the key press: dial the supporter, showing the hotline number."""
+    response = VoiceResponse()
+    response.say("Connecting.")
+    dial = response.dial(caller_id=call["hotline"], timeout=SUPPORTER_RING_SECONDS)
+    dial.number(call["supporter"], status_callback=callback_url(context, STATUS_PATH, call=call["id"], leg="supporter"),
+                status_callback_event=" ".join(CALL_EVENTS), status_callback_method="POST")
+    response.say("The call has ended. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def hang_up(words: str | None = None) -> str:
+    """End the agent's leg, optionally saying why."""
+    response = VoiceResponse()
+    if words:
+        response.say(words)
+    response.hangup()
+    return str(response)

@@ -1,0 +1,33 @@
+"""SMS: supporters' texts into Help Scout, agents' replies back, opt-outs, delivery status."""
+
+from bling.hookspecs import hookimpl
+from bling.declarations import PeriodicTask
+
+#: Modules that are plugins in their own right (named in routes.toml chains).
+PLUGINS = ("inbound_sms", "opt_out", "after_hours", "autoreply", "sms_fallback", "agent_reply",
+           "agent_started", "delivery_status", "twilio_transport")
+
+#: How often texts Twilio has but Bling never heard of are looked for.
+RECONCILE_EVERY = 600.0
+
+
+@hookimpl
+def bling_mailbox_options():
+    from .options import SmsOptions
+
+    return SmsOptions
+
+
+@hookimpl
+def bling_periodic_tasks():
+    from .reconcile import reconcile
+
+    return [PeriodicTask("reconcile", RECONCILE_EVERY, reconcile)]
+
+
+@hookimpl
+def bling_commands(cli):
+    from .commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
