@@ -116,6 +116,17 @@ def routes() -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
+def _plugin_settings():
+    """The loaded plugins' settings (``bling_settings``), for ``bling check``; none if the plugins do not load."""
+    from bling.config.settings import declared_settings, plugin_allowlist
+    from bling.routing.plugin_loader import load_plugins
+
+    try:
+        return declared_settings(load_plugins(route_table_paths()[1], plugin_allowlist())[0])
+    except ConfigError:
+        return []  # the route/plugin check below names the problem
+
+
 @main.command()
 @click.option("--live", is_flag=True, help="Also verify credentials and set-up against Twilio and Help Scout.")
 def check(live: bool) -> None:
@@ -150,6 +161,11 @@ def check(live: bool) -> None:
         faulty = value and (name in examples or f"{name}:" in settings_error)
         status = "BAD" if faulty else "set" if value else "default"
         click.echo(f"{status:8} {name}: {purpose}" + ("" if value else f" (default {default or 'none'})"))
+    for setting in _plugin_settings():
+        value = env.get(setting.name, "").strip()
+        faulty = value and (setting.name in examples or f"{setting.name}:" in settings_error or setting.name in settings_error)
+        status = "BAD" if faulty else "set" if value else "MISSING" if setting.name in settings_error else "default"
+        click.echo(f"{status:8} {setting.name}: {setting.purpose}" + ("" if value else f" (default {setting.default or 'none'})"))
     if examples:
         problems.append(f"{', '.join(sorted(examples))}: still the example values of examples/env.example")
     if settings_error and not any(p.endswith("is not set") for p in problems):

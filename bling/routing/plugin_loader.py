@@ -105,7 +105,7 @@ def mount_local_plugins(plugins_dir: str | Path) -> None:
     """Make ``plugins_dir`` importable as ``bling_local_plugins`` (its packages' modules import each other by it)."""
     if LOCAL_PACKAGE not in sys.modules:
         package = importlib.util.module_from_spec(importlib.machinery.ModuleSpec(LOCAL_PACKAGE, None, is_package=True))
-        package.__path__ = []
+        package.__path__ = package.__spec__.submodule_search_locations  # one list: tools reading the spec see the folders
         sys.modules[LOCAL_PACKAGE] = package
     folder = str(Path(plugins_dir).resolve())
     path = sys.modules[LOCAL_PACKAGE].__path__
