@@ -2,7 +2,7 @@
 
 Mobile Commons documents its XML API behind a paywall. Everything here is
 modelled from what is public: the original Bling's client and loader
-(``bling/mc/client.py``, ``bling/mc_loader.py``, and the profile it parsed,
+(its ``bling/mc/client.py`` and ``bling/mc_loader.py``, and the profile it parsed,
 ``shared/seed/sample_mobile_commons_profile.json``), and open-source
 clients (DoSomething's PHP and Node libraries, Sahana Eden's poller, a
 profiles fixture). When a real response disagrees, correct it HERE: the
