@@ -115,7 +115,12 @@ def test_hook_bling_settings(env, plugins_dir):
         _settings(env, plugins_dir, PROBE_SHARE="170")
     with pytest.raises(ConfigError, match=r"PROBE_TOKEN is not set \(a token\)"):
         _settings(env, plugins_dir, PROBE_SHARE="60")
-    assert _settings(env, plugins_dir, PROBE_SHARE="60", PROBE_TOKEN="t0ken-value").probe_token == "t0ken-value"
+    settings = _settings(env, plugins_dir, PROBE_SHARE="60", PROBE_TOKEN="t0ken-value-1")
+    assert settings.probe_token == "t0ken-value-1"
+    from bling.ops.redaction import add_secrets_of, redact
+
+    add_secrets_of(settings)  # a secret a plugin declares never reaches a log line
+    assert redact("sent with t0ken-value-1 and a share of 60") == "sent with [redacted] and a share of 60"
     with pytest.raises(AttributeError, match="no 'nonexistent'"):
         _settings(env, plugins_dir).nonexistent
 

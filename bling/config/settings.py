@@ -77,6 +77,8 @@ class Settings:
     sandbox: bool = False  # BLING_SANDBOX: fake accounts and stand-ins (bling_fakes/sandbox/)
     #: the plugins' settings (``bling_settings``), by field name; read as ``settings.<field>``
     declared: dict[str, object] = field(default_factory=dict, repr=False)
+    #: the fields of ``declared`` that are secret (never logged)
+    declared_secrets: tuple[str, ...] = ()
 
     def __getattr__(self, name: str):
         declared = self.__dict__.get("declared")
@@ -102,6 +104,12 @@ class Settings:
         """Return the per-mailbox options (BLING_CONFIG), defaults filled in."""
         mailbox_id = mailbox if isinstance(mailbox, int) else mailbox.mailbox_id
         return self.mailbox_options.get(mailbox_id, self.default_options)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows: the host's credentials and plugins' ``secret=True`` settings."""
+        host = [self.twilio_auth_token, self.helpscout_client_secret, self.helpscout_webhook_secret]
+        return [value for value in host + [self.declared.get(field) for field in self.declared_secrets]
+                if isinstance(value, str) and value]
 
     def public_base(self) -> str:
         """Return the external base URL without a trailing slash."""
@@ -158,7 +166,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mailbox_options=per_mailbox,
         sandbox=sandbox,
     )
-    settings.declared = _declared_values(declared_settings(plugins), env, settings)
+    declared = declared_settings(plugins)
+    settings.declared = _declared_values(declared, env, settings)
+    settings.declared_secrets = tuple(s.field for s in declared if s.secret)
     return settings
 
 

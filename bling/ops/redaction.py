@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 import threading
 
-#: Settings whose values are secret (environment names and Settings attributes).
-SECRET_VARIABLES = ("TWILIO_AUTH_TOKEN", "HELPSCOUT_API_CLIENT_SECRET", "HELPSCOUT_WEBHOOK_SECRET",
-                    "HELPSCOUT_APP_SECRET", "BLING_SECRET_KEY", "MOBILECOMMONS_PASSWORD")
-SECRET_ATTRIBUTES = ("twilio_auth_token", "helpscout_client_secret", "helpscout_webhook_secret",
-                     "helpscout_app_secret", "secret_key", "mobilecommons_password")
+#: Environment variables whose values are secret by their name (the host's and any plugin's,
+#: e.g. HELPSCOUT_APP_SECRET, BLING_SECRET_KEY, MOBILECOMMONS_PASSWORD), registered before settings
+#: are even read; once read, ``Settings.secret_values`` adds every secret a plugin declares.
+SECRET_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY)$|(SECRET|PASSWORD|TOKEN)_")
 #: Shapes of credentials, whatever their value: headers, JSON/form fields, URL passwords.
 _PATTERNS = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [redacted]"),
@@ -49,9 +48,9 @@ redact = Redactor()
 
 def add_secrets_of(settings) -> None:
     """Register the secret values of ``settings`` (called wherever services are built)."""
-    redact.add(*(getattr(settings, name, None) for name in SECRET_ATTRIBUTES))
+    redact.add(*settings.secret_values())
 
 
 def add_secrets_from_environment(environ) -> None:
     """Register the secret settings' values as the environment holds them (before they are validated)."""
-    redact.add(*(environ.get(name) for name in SECRET_VARIABLES))
+    redact.add(*(value for name, value in environ.items() if SECRET_NAME.search(name)))
