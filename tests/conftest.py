@@ -141,7 +141,7 @@ _SCHEMA = f"bling_test_{os.getpid()}"
 
 
 def fresh_postgres(name: str) -> str:
-    """Empty Bling's tables for one test, in a schema of this test run's own.
+    """Empty Bling's tables (the host's and the features') for one test, in a schema of this test run's own.
 
     Each pytest process gets its own schema, so two runs on one server do
     not drop each other's tables.
@@ -149,12 +149,15 @@ def fresh_postgres(name: str) -> str:
     import sqlalchemy as sa
 
     from bling.store.core import metadata
+    from support import feature_tables
 
     engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_SCHEMA}"))
         conn.execute(sa.text(f"SET search_path TO {_SCHEMA}"))
         metadata.drop_all(conn)
+        for table in feature_tables():  # the features' tables (bling_tables) live beside the host's
+            table.drop(conn, checkfirst=True)
     engine.dispose()
     separator = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{_SCHEMA}"
