@@ -108,9 +108,11 @@ def bling_mailbox_options():
 def bling_tables():
     """Return this plugin's tables (a list of SQLAlchemy ``Table``).
 
-    The store creates them beside its own (and adds columns a newer
-    version declares), on SQLite and PostgreSQL alike. Name them
-    ``bling_<plugin>_…`` so they never clash with the host's.
+    The store creates them beside its own (and adds columns and indexes a
+    newer version declares), on SQLite and PostgreSQL alike; the plugin
+    reads and writes them through the store's public API (``one``, ``all``,
+    ``scalar``, ``write``, ``upsert``, ``transaction``). Name them
+    ``bling_<plugin>_…``: a name declared twice stops start-up.
     """
 
 

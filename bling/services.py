@@ -11,6 +11,7 @@ from bling.ops.metrics import Metrics, record_rate_limit_wait
 from bling.routing.plugin_loader import PluginInfo, load_plugins
 from bling.routing.routes import load_routes
 from bling.store.core import Store
+from bling.store.plugin_tables import declared_tables
 from bling.clients.twilio_api import TwilioGateway
 
 #: Keep Bling's own spending under this share of Help Scout's per-minute limit.
@@ -78,7 +79,11 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None,
     """Wire everything from settings; fakes may be passed in (tests, sandbox)."""
     pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
     chains = compile_chains(load_routes(settings.routes_path), pm, infos, settings.routes_path)
-    store = store or Store(settings.store_url)
+    tables = declared_tables(pm)  # the features' own tables (bling_tables), beside the host's
+    if store is None:
+        store = Store(settings.store_url, tables=tables)
+    else:
+        store.add_tables(tables)
     from bling.ops.health import ApiRecorder, InstrumentedSession, InstrumentedTwilioHttpClient
     from bling.ops.logs import add_secrets_of
 

@@ -33,7 +33,7 @@ import phonenumbers
 from bling.clients.helpscout import CUSTOMER_QUERY_MAX, HelpScoutError, customer_query
 from bling.hookspecs import hookimpl
 from bling.phones import blackhole_email, from_blackhole, to_e164
-from bling_local_plugins.sms.state import cache_match, cached_match
+from bling.store.supporters import cache_match, cached_match
 
 #: Re-ask Help Scout about an unmatched phone after this many days.
 NO_MATCH_DAYS = 7

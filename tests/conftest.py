@@ -14,6 +14,29 @@ from bling.routing.plugin_loader import mount_local_plugins  # noqa: E402
 mount_local_plugins(os.path.join(ROOT, "plugins"))
 
 
+@pytest.fixture(autouse=True)
+def _local_plugins_restored():
+    """A test that loads another plugins/ folder (a copy with a probe) leaves the suite's modules in place.
+
+    Without this, later tests would hold the classes and constants they imported from plugins/ while
+    Bling ran a second copy of the same modules (an exception class no longer matching, a patch missed).
+    """
+    import sys
+
+    prefix = "bling_local_plugins"
+    saved = {name: module for name, module in sys.modules.items() if name == prefix or name.startswith(prefix + ".")}
+    path = list(sys.modules[prefix].__path__)
+    yield
+    for name in [name for name in sys.modules if name.startswith(prefix + ".") and name not in saved]:
+        del sys.modules[name]
+    sys.modules.update(saved)
+    for name, module in saved.items():  # ``from package import module`` reads the package's attribute first
+        parent, _, child = name.rpartition(".")
+        if parent in saved:
+            setattr(saved[parent], child, module)
+    sys.modules[prefix].__path__[:] = path
+
+
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request):
     """Keep cassettes in the top-level cassettes/<test module>/ folder."""
@@ -141,7 +164,7 @@ _SCHEMA = f"bling_test_{os.getpid()}"
 
 
 def fresh_postgres(name: str) -> str:
-    """Empty Bling's tables for one test, in a schema of this test run's own.
+    """Empty Bling's tables (the host's and the features') for one test, in a schema of this test run's own.
 
     Each pytest process gets its own schema, so two runs on one server do
     not drop each other's tables.
@@ -149,12 +172,15 @@ def fresh_postgres(name: str) -> str:
     import sqlalchemy as sa
 
     from bling.store.core import metadata
+    from support import feature_tables
 
     engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://", 1))
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_SCHEMA}"))
         conn.execute(sa.text(f"SET search_path TO {_SCHEMA}"))
         metadata.drop_all(conn)
+        for table in feature_tables():  # the features' tables (bling_tables) live beside the host's
+            table.drop(conn, checkfirst=True)
     engine.dispose()
     separator = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{_SCHEMA}"

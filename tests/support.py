@@ -122,6 +122,23 @@ def plugin_module(name: str):
     return load_plugins(str(ROOT / "plugins"), entry_points=False)[1][name].module
 
 
+def feature_tables() -> list:
+    """The tables the feature packages of plugins/ declare (``bling_tables``), as ``build_services`` gathers
+    them: a test that builds ``Store(url, tables=feature_tables())`` can use the features' state."""
+    from bling.config.settings import ROOT
+    from bling.routing.plugin_loader import load_plugins
+    from bling.store.plugin_tables import declared_tables
+
+    return declared_tables(load_plugins(str(ROOT / "plugins"), entry_points=False)[0])
+
+
+def feature_store(url: str, **kwargs):
+    """A ``Store`` holding the host's tables and the features' (``feature_tables``)."""
+    from bling.store.core import Store
+
+    return Store(url, tables=feature_tables(), **kwargs)
+
+
 @functools.lru_cache(maxsize=1)
 def option_schemas() -> tuple:
     """The per-mailbox option schemas of plugins/ (``bling_mailbox_options``), as ``load_settings`` gathers them."""

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from bling_local_plugins.sms.state import cached_match
+from bling.store.supporters import cached_match
 from bling.jobs.worker import drain
 from sms_helpers import text
 from support import MAILBOX_ID, load_json, post_helpscout

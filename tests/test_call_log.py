@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bling_local_plugins.sms.state import cached_match
+from bling.store.supporters import cached_match
 from bling.jobs.worker import drain
 from call_support import CALL_SID, call, twiml, verbs
 from support import MAILBOX_ID, SUPPORTER

@@ -6,7 +6,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from bling_local_plugins.sms.state import cached_match
+from bling.store.supporters import cached_match
 from bling.jobs.worker import drain
 from sms_helpers import text
 from support import MAILBOX_ID, SUPPORTER, plugin_module

@@ -28,3 +28,9 @@ def test_its_schemas_and_verifiers_serve_its_routes(services):
     verifiers = dialer.bling_verifiers()
     used = {chain.route.verify for chain in services.chains}
     assert set(verifiers) <= used and all(hasattr(v, "verify") for v in verifiers.values())
+
+
+def test_its_call_log_table_is_created_in_the_store(services):
+    _pm, dialer = feature("dialer")
+    (table,) = dialer.bling_tables()
+    assert table.name == "bling_dialer_calls" and table.name in services.store.tables

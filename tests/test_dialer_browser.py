@@ -151,7 +151,6 @@ def test_agent_dials_from_the_widget_link(client, services, server, chromium, vc
 def _calls(services) -> list[dict]:
     import sqlalchemy as sa
 
-    from bling.store.core import dialer_calls
+    from bling_local_plugins.dialer.tables import dialer_calls
 
-    with services.store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(dialer_calls)).mappings()]
+    return services.store.all(sa.select(dialer_calls))

@@ -36,10 +36,9 @@ def page(client, services):
 def calls(services) -> list[dict]:
     import sqlalchemy as sa
 
-    from bling.store.core import dialer_calls
+    from bling_local_plugins.dialer.tables import dialer_calls
 
-    with services.store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(dialer_calls).order_by(dialer_calls.c.created_at)).mappings()]
+    return services.store.all(sa.select(dialer_calls).order_by(dialer_calls.c.created_at))
 
 
 def refused(resp, status_code: int, words: str) -> None:

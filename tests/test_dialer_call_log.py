@@ -6,14 +6,13 @@ import pytest
 
 from bling_local_plugins.dialer import tokens
 from bling_local_plugins.dialer.call_log import CallRefused, DialerCalls, Limits
-from bling.store.core import Store
 from dialer_support import AGENT, SECRET_KEY
-from support import HOTLINE, SUPPORTER
+from support import HOTLINE, SUPPORTER, feature_store
 
 
 @pytest.fixture
 def log(store_url, clock):
-    store = Store(store_url, clock=clock)
+    store = feature_store(store_url, clock=clock)
     yield DialerCalls(store)
     store.close()
 

@@ -7,10 +7,13 @@ import textwrap
 
 import falcon.testing
 import pytest
+import sqlalchemy as sa
 
 from bling.edge.app import create_app
 from bling.services import build_services
 from bling.config.settings import ROOT, load_settings
+from bling.errors import ConfigError
+from bling.store.core import Store
 from bling.jobs.worker import drain
 from support import load_form, post_twilio
 
@@ -180,6 +183,60 @@ def test_hook_transport_find_sms(wire):
     services.plugins["probe"].module.SENT.append(("loft-7", "+16175550123", "coo"))
     assert drain(services) == {"done": 1}
     assert len(services.plugins["probe"].module.SENT) == 1  # found, not sent again
+
+
+PROBE_TABLE = '''
+    """Probe: a plugin with a table of its own, keeping each text it saw."""
+    import sqlalchemy as sa
+    from bling.hookspecs import hookimpl
+
+    seen = sa.Table("{name}", sa.MetaData(),
+                    sa.Column("sid", sa.String(64), primary_key=True),
+                    sa.Column("body", sa.Text, nullable=False))
+
+    @hookimpl
+    def bling_tables():
+        return [seen]
+
+    @hookimpl
+    def handle_event(context, event):
+        context.store.upsert(seen, {{"sid": event["message_sid"]}}, {{"body": event["body"]}})
+'''
+
+
+def test_hook_bling_tables(wire):
+    """The store creates a plugin's table beside its own, and adds the columns and indexes a newer version declares."""
+    services, client = wire(PROBE_TABLE.format(name="bling_probe_seen"), ["probe"])
+    seen = services.plugins["probe"].module.seen
+    try:
+        assert services.store.tables["bling_probe_seen"] is seen
+        post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
+        assert drain(services) == {"done": 1}
+        row = {"sid": "SM11111111111111111111111111111111", "body": "Hi, I need help with my ballot"}
+        assert services.store.all(sa.select(seen)) == [row]
+        newer = sa.Table("bling_probe_seen", sa.MetaData(), sa.Column("sid", sa.String(64), primary_key=True),
+                         sa.Column("body", sa.Text, nullable=False), sa.Column("tag", sa.String(32), nullable=True),
+                         sa.Index("ix_bling_probe_seen_tag", "tag"))
+        upgraded = Store(services.store.url, tables=[newer])  # the plugin's next version, on the same store
+        try:
+            assert upgraded.all(sa.select(newer)) == [dict(row, tag=None)]  # the old row kept, the new column added
+            assert "ix_bling_probe_seen_tag" in {i["name"] for i in sa.inspect(upgraded.engine).get_indexes(newer.name)}
+        finally:
+            upgraded.close()
+    finally:
+        seen.drop(services.store.engine, checkfirst=True)  # PostgreSQL's schema outlives the test
+
+
+def test_two_plugins_declaring_one_table_stop_start_up_naming_both(wire, tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "other_probe.py").write_text(textwrap.dedent(PROBE_TABLE.format(name="bling_probe_seen")))
+    with pytest.raises(ConfigError, match="'bling_probe_seen' is declared by two plugins, '(other_)?probe' and '(other_)?probe'"):
+        wire(PROBE_TABLE.format(name="bling_probe_seen"), ["probe"])
+
+
+def test_a_plugin_table_named_like_a_host_table_stops_start_up(wire):
+    with pytest.raises(ConfigError, match="'bling_inbox' is declared twice"):
+        wire(PROBE_TABLE.format(name="bling_inbox"), ["probe"])
 
 
 def test_chain_route_answers_in_request_and_runs_background_in_worker(tmp_path, env):

@@ -38,3 +38,10 @@ def test_its_commands_join_the_command_line():
     assert {"sms", "reconcile"} <= set(main.commands)  # bling's own command line has them
     result = CliRunner().invoke(main, ["sms", "--help"])
     assert result.exit_code == 0 and "status" in result.output and "opt-outs" in result.output
+
+
+def test_its_tables_are_created_in_the_store(services):
+    _pm, sms = feature("sms")
+    names = {table.name for table in sms.bling_tables()}
+    assert names == {"bling_sms", "bling_opt_outs", "bling_after_hours_replies"}  # the names deployments have
+    assert names <= set(services.store.tables)

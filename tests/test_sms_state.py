@@ -1,7 +1,8 @@
-"""The SMS features' state (plugins/sms/state.py) on SQLite and PostgreSQL."""
+"""The SMS features' state (plugins/sms/state.py) and the host's supporter caches, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from bling.store import supporters
 from bling_local_plugins.sms import state
 
 SID = "SM000000000000000000000000000000a1"
@@ -33,14 +34,14 @@ def test_opt_out_reports_changes_per_hotline(services):
 
 def test_matches_replies_and_the_reverse_map(services):
     store = services.store
-    state.cache_match(store, "+16175550123", None, None)
-    state.cache_match(store, "+16175550123", 321, "jane@example.org")
-    assert state.cached_match(store, "+16175550123")["customer_id"] == 321
-    state.forget_match(store, "+16175550123")
-    assert state.cached_match(store, "+16175550123") is None
+    supporters.cache_match(store, "+16175550123", None, None)
+    supporters.cache_match(store, "+16175550123", 321, "jane@example.org")
+    assert supporters.cached_match(store, "+16175550123")["customer_id"] == 321
+    supporters.forget_match(store, "+16175550123")
+    assert supporters.cached_match(store, "+16175550123") is None
     state.remember_after_hours_reply(store, 206906, "+16175550123", "2026-11-25")
     state.remember_after_hours_reply(store, 206906, "+16175550123", "2026-11-26")
     assert state.after_hours_replied_on(store, 206906, "+16175550123") == "2026-11-26"
     store.remember_conversation(206906, "+16175550123", 7001, 3)
-    assert state.phone_for_conversation(store, 206906, 7001) == "+16175550123"
-    assert state.phone_for_conversation(store, 206907, 7001) is None
+    assert store.phone_for_conversation(206906, 7001) == "+16175550123"
+    assert store.phone_for_conversation(206907, 7001) is None

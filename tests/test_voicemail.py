@@ -13,7 +13,7 @@ import json
 import pytest
 
 from bling_local_plugins.calls import recordings
-from bling_local_plugins.sms.state import cached_match
+from bling.store.supporters import cached_match
 from bling.jobs.worker import MAX_ATTEMPTS, drain
 from call_support import CALL_SID, CALLER_QUERY, RECORDING_SID, RECORDING_URL, call
 from sms_helpers import drain_until_dead

@@ -28,7 +28,6 @@ from twilio.http.http_client import TwilioHttpClient
 
 from bling import __version__
 from bling.ops.metrics import record_api_call
-from bling.store.core import api_health
 
 log = logging.getLogger("bling.health")
 
@@ -102,7 +101,7 @@ def _failure(seen: dict, details: bool) -> dict | None:
 
 def record_worker_heartbeat(store) -> None:
     """A worker is alive: /healthz tells a dead worker from a busy one by this (bling/jobs/engine.py, every 30 s)."""
-    store.upsert(api_health, {"service": "worker"}, {"last_ok_at": store.clock()})
+    store.record_api("worker", last_ok_at=store.clock())
 
 
 class ApiRecorder:
@@ -129,7 +128,7 @@ class ApiRecorder:
 
     def _write(self, service: str, now: float, ok: bool, what: str) -> None:
         values = {"last_ok_at": now} if ok else {"last_failure_at": now, "last_failure": what[:200]}
-        self.store.upsert(api_health, {"service": service}, values)
+        self.store.record_api(service, **values)
 
 
 class InstrumentedSession(requests.Session):

@@ -22,6 +22,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from bling.errors import ConfigError
 from bling.store.group_commit import GroupCommit
 
 metadata = sa.MetaData()
@@ -123,35 +124,7 @@ cursors = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
-# -- SMS features (plugins/sms/state.py reads and writes these) ---------------
-
-#: Each SMS Bling sent: where it belongs and Twilio's latest delivery status.
-sms_messages = sa.Table(
-    "bling_sms",
-    metadata,
-    sa.Column("sid", sa.String(64), primary_key=True),
-    sa.Column("mailbox_id", sa.BigInteger, nullable=True),
-    sa.Column("phone", sa.String(32), nullable=False),
-    sa.Column("conversation_id", sa.BigInteger, nullable=True),
-    sa.Column("preview", sa.String(200), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("error_code", sa.Integer, nullable=True),
-    sa.Column("noted", sa.Boolean, nullable=False),
-    sa.Column("sent_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Index("ix_bling_sms_phone", "phone", "sent_at"),
-)
-
-#: Supporters who texted STOP (or whom Twilio refused with 21610), per hotline.
-opt_outs = sa.Table(
-    "bling_opt_outs",
-    metadata,
-    sa.Column("hotline", sa.String(100), primary_key=True),
-    sa.Column("phone", sa.String(32), primary_key=True),
-    sa.Column("opted_out", sa.Boolean, nullable=False),
-    sa.Column("source", sa.String(32), nullable=False),
-    sa.Column("changed_at", sa.Float, nullable=False),
-)
+# -- supporter → Help Scout customer (bling/store/supporters.py reads and writes it)
 
 #: Phone → the Help Scout customer it matched (customer_id NULL: no match); ``nobody``:
 #: the search found no customer at all, not even the phone's blackhole one (as of checked_at).
@@ -163,48 +136,6 @@ customer_matches = sa.Table(
     sa.Column("email", sa.String(320), nullable=True),
     sa.Column("checked_at", sa.Float, nullable=False),
     sa.Column("nobody", sa.Boolean, nullable=True),
-)
-
-#: The local day each supporter last got a mailbox's after-hours reply.
-after_hours_replies = sa.Table(
-    "bling_after_hours_replies",
-    metadata,
-    sa.Column("mailbox_id", sa.BigInteger, primary_key=True),
-    sa.Column("phone", sa.String(32), primary_key=True),
-    sa.Column("local_date", sa.String(10), nullable=False),
-    sa.Column("sent_at", sa.Float, nullable=False),
-)
-
-# -- Call back from Help Scout (plugins/dialer/call_log.py reads and writes it)
-
-#: Each call-back an agent placed: its two legs, outcome, and whose job wrote the note.
-dialer_calls = sa.Table(
-    "bling_dialer_calls",
-    metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("token_id", sa.String(40), nullable=False),
-    sa.Column("sequence", sa.Integer, nullable=False),
-    sa.Column("conversation_id", sa.BigInteger, nullable=False),
-    sa.Column("mailbox_id", sa.BigInteger, nullable=False),
-    sa.Column("user_id", sa.BigInteger, nullable=False),
-    sa.Column("agent_name", sa.String(200), nullable=False),
-    sa.Column("agent_phone", sa.String(32), nullable=False),
-    sa.Column("supporter", sa.String(32), nullable=False),
-    sa.Column("hotline", sa.String(32), nullable=False),
-    sa.Column("agent_sid", sa.String(40), nullable=True),
-    sa.Column("agent_status", sa.String(16), nullable=False),
-    sa.Column("agent_duration", sa.Integer, nullable=True),
-    sa.Column("pressed", sa.Boolean, nullable=False),
-    sa.Column("supporter_sid", sa.String(40), nullable=True),
-    sa.Column("supporter_status", sa.String(16), nullable=True),
-    sa.Column("supporter_duration", sa.Integer, nullable=True),
-    sa.Column("cancel_requested", sa.Boolean, nullable=False),
-    sa.Column("error", sa.Text, nullable=True),
-    sa.Column("note_inbox_id", sa.Integer, nullable=True),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-    sa.UniqueConstraint("token_id", "sequence"),
-    sa.Index("ix_bling_dialer_calls_agent", "agent_phone", "created_at"),
 )
 
 
@@ -240,35 +171,61 @@ def make_engine(url: str) -> sa.Engine:
 class Store:
     """State shared by every Bling process, behind one small API."""
 
-    def __init__(self, url: str, clock=time.time):
+    def __init__(self, url: str, clock=time.time, tables: Iterable[sa.Table] = ()):
+        """Open the store at ``url`` and create its tables: the host's, and ``tables`` (the plugins'
+        ``bling_tables``; ``add_tables`` takes more later)."""
         self.url = url
         self.engine = make_engine(url)
         self.clock = clock
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._accepts = GroupCommit(self._write_accepts)
-        with self.schema_lock():
-            metadata.create_all(self.engine)
-            self._migrate()
+        #: Every table this store holds, the host's and the plugins', by name.
+        self.tables: dict[str, sa.Table] = {}
+        self.add_tables(metadata.sorted_tables)
+        self.add_tables(tables)
 
-    def _migrate(self) -> None:
+    def add_tables(self, tables: Iterable[sa.Table]) -> None:
+        """Create these tables unless they exist, and bring older ones up to date (``_migrate``).
+
+        Tables this store already holds are skipped. A plugin's table named
+        like one of the host's, or two of one name here, stop start-up: one
+        name in the database is one table.
+        """
+        new: dict[str, sa.Table] = {}
+        for table in tables:
+            if self.tables.get(table.name) is table:
+                continue
+            host = metadata.tables.get(table.name)
+            if table.name in new or (host is not None and host is not table):
+                raise ConfigError(f"table {table.name!r} is declared twice (the host's tables: "
+                                  f"{', '.join(sorted(metadata.tables))}); name a plugin's tables bling_<plugin>_…")
+            new[table.name] = table
+        if not new:
+            return
+        with self.schema_lock(), self.engine.begin() as conn:
+            for table in new.values():
+                table.create(conn, checkfirst=True)
+            self._migrate(conn, list(new.values()))
+        self.tables.update(new)
+
+    def _migrate(self, conn, tables: list[sa.Table]) -> None:
         """Bring an older store up to date: add the columns and indexes added since it was created.
 
         New columns are nullable or carry a server default (e.g. the inbox's
         ``lane``, added when the inbox became the queue), so adding them is safe.
         """
-        with self.engine.begin() as conn:
-            inspector = sa.inspect(conn)
-            for table in metadata.sorted_tables:
-                present = {column["name"] for column in inspector.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name not in present:
-                        kind = column.type.compile(dialect=self.engine.dialect)
-                        default = f" NOT NULL DEFAULT '{column.server_default.arg}'" if column.server_default else ""
-                        conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
-                indexes = {index["name"] for index in inspector.get_indexes(table.name)}
-                for index in table.indexes:
-                    if index.name not in indexes:
-                        index.create(conn, checkfirst=True)
+        inspector = sa.inspect(conn)
+        for table in tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    default = f" NOT NULL DEFAULT '{column.server_default.arg}'" if column.server_default else ""
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
+            indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn, checkfirst=True)
 
     @contextlib.contextmanager
     def schema_lock(self):
@@ -293,9 +250,48 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _read(self):
-        """A connection for reads only (on SQLite it does not take the write lock)."""
+    # -- the small API plugins use for their own tables (bling_tables) ---
+
+    def read(self):
+        """A connection for reads only (on SQLite it does not take the write lock): ``with store.read() as conn``."""
         return self.engine.connect().execution_options(readonly=True)
+
+    def one(self, statement) -> dict | None:
+        """The first row ``statement`` selects, as a dict (None: no row)."""
+        with self.read() as conn:
+            row = conn.execute(statement).mappings().first()
+        return dict(row) if row else None
+
+    def all(self, statement) -> list[dict]:
+        """Every row ``statement`` selects, as dicts."""
+        with self.read() as conn:
+            return [dict(row) for row in conn.execute(statement).mappings()]
+
+    def scalar(self, statement) -> Any:
+        """The first column of the first row ``statement`` selects (None: no row)."""
+        with self.read() as conn:
+            return conn.execute(statement).scalar()
+
+    def write(self, statement) -> int:
+        """Run one INSERT, UPDATE or DELETE in its own transaction; return how many rows it touched."""
+        with self.engine.begin() as conn:
+            return conn.execute(statement).rowcount
+
+    @contextlib.contextmanager
+    def transaction(self, *locks: str):
+        """A write transaction (``with store.transaction() as conn``), committed when the block ends.
+
+        Read-then-write is safe inside: SQLite takes its write lock up front
+        (BEGIN IMMEDIATE); on PostgreSQL each name in ``locks`` is an advisory
+        lock held until commit, so two processes deciding on the same thing
+        (e.g. a rate limit) take turns — ``SELECT … FOR UPDATE`` (SQLite ignores
+        it) locks single rows.
+        """
+        with self.engine.begin() as conn:
+            if self.is_postgres:
+                for key in locks:
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+            yield conn
 
     # -- inbox ---------------------------------------------------------
 
@@ -413,7 +409,7 @@ class Store:
     def due(self, limit: int = 100) -> list[int]:
         """Ids of pending rows whose time has come and whose lease (if any) lapsed."""
         now = self.clock()
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 sa.select(inbox.c.id)
                 .where(inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
@@ -472,7 +468,7 @@ class Store:
         workers are running look themselves up.
         """
         now = self.clock()
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 sa.select(inbox.c.id, inbox.c.supporter, inbox.c.route, inbox.c.payload)
                 .where(inbox.c.state == "pending", inbox.c.lane == lane,
@@ -482,12 +478,12 @@ class Store:
         return [dict(row, payload=json.loads(row["payload"])) for row in rows]
 
     def has_key(self, key: str) -> bool:
-        with self._read() as conn:
+        with self.read() as conn:
             return conn.execute(sa.select(inbox.c.id).where(inbox.c.key == key)).first() is not None
 
     def find_key(self, key: str) -> dict | None:
         """The row accepted under ``key`` (state, result decoded), e.g. to wait for a related event."""
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(sa.select(inbox).where(inbox.c.key == key)).mappings().first()
         if row is None:
             return None
@@ -496,7 +492,7 @@ class Store:
         return found
 
     def get(self, inbox_id: int) -> dict | None:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
         return dict(row) if row else None
 
@@ -504,18 +500,18 @@ class Store:
         query = sa.select(inbox).order_by(inbox.c.id.desc()).limit(limit)
         if state:
             query = query.where(inbox.c.state == state)
-        with self._read() as conn:
+        with self.read() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def counts(self) -> dict[str, int]:
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all()
         return {state: count for state, count in rows}
 
     def queue_facts(self) -> dict:
         """Pending, due, dead, the oldest due event's age and the providers' last answers, from the store."""
         now = self.clock()
-        with self._read() as conn:
+        with self.read() as conn:
             by_state = dict(conn.execute(sa.select(inbox.c.state, sa.func.count()).group_by(inbox.c.state)).all())
             due_filter = (inbox.c.state == "pending", inbox.c.next_attempt_at <= now,
                           sa.or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
@@ -530,19 +526,24 @@ class Store:
                 "oldest_pending_seconds": None if oldest_pending is None else round(max(0.0, now - oldest_pending), 1),
                 "api": api}
 
+    def record_api(self, service: str, **values: Any) -> None:
+        """Keep ``service``'s last success or failure (``last_ok_at``, ``last_failure_at``, ``last_failure``)
+        for /healthz: bling/ops/health.py reports them, ``queue_facts`` reads them back."""
+        self.upsert(api_health, {"service": service}, values)
+
     def oldest_pending_age(self) -> float | None:
-        with self._read() as conn:
+        with self.read() as conn:
             oldest = conn.execute(sa.select(sa.func.min(inbox.c.created_at)).where(inbox.c.state == "pending")).scalar()
         return None if oldest is None else max(0.0, self.clock() - oldest)
 
     def ping(self) -> None:
-        with self._read() as conn:
+        with self.read() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     # -- effects -------------------------------------------------------
 
     def effect(self, inbox_id: int, name: str) -> dict | None:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(sa.select(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name)).mappings().first()
         if row is None:
             return None
@@ -576,21 +577,27 @@ class Store:
             conn.execute(sa.delete(effects).where(effects.c.inbox_id == inbox_id, effects.c.name == name))
 
     def effects_of(self, inbox_id: int) -> list[dict]:
-        with self._read() as conn:
+        with self.read() as conn:
             return [dict(r) for r in conn.execute(sa.select(effects).where(effects.c.inbox_id == inbox_id).order_by(effects.c.started_at)).mappings()]
 
     # -- supporter → conversation map ------------------------------------
 
     def is_mapped(self, phone: str) -> bool:
         """Does Bling thread this phone in any mailbox?"""
-        with self._read() as conn:
+        with self.read() as conn:
             return conn.execute(sa.select(conversations.c.phone).where(conversations.c.phone == phone).limit(1)).first() is not None
 
     def conversation_for(self, mailbox_id: int, phone: str) -> dict | None:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(sa.select(conversations).where(
                 conversations.c.mailbox_id == mailbox_id, conversations.c.phone == phone)).mappings().first()
         return dict(row) if row else None
+
+    def phone_for_conversation(self, mailbox_id: int, conversation_id: int) -> str | None:
+        """The supporter Bling threads this conversation for, if any (the map read backwards; newest wins)."""
+        return self.scalar(sa.select(conversations.c.phone).where(
+            conversations.c.mailbox_id == mailbox_id, conversations.c.conversation_id == conversation_id)
+            .order_by(conversations.c.updated_at.desc()).limit(1))
 
     def remember_conversation(self, mailbox_id: int, phone: str, conversation_id: int, thread_count: int) -> None:
         self.upsert(conversations, dict(mailbox_id=mailbox_id, phone=phone),
@@ -612,7 +619,7 @@ class Store:
     # -- shared token ----------------------------------------------------
 
     def token(self, service: str) -> tuple[str, float] | None:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(sa.select(secrets_cache).where(secrets_cache.c.service == service)).first()
         return (row.token, row.expires_at) if row else None
 
@@ -712,7 +719,7 @@ class Store:
 
     def last_periodic_run(self, name: str) -> float | None:
         """When ``name`` last ran in any process (None: never)."""
-        with self._read() as conn:
+        with self.read() as conn:
             return conn.execute(sa.select(periodic_runs.c.last_run_at).where(periodic_runs.c.name == name)).scalar()
 
     # -- loader cursors ----------------------------------------------------
@@ -732,7 +739,3 @@ class Store:
         except IntegrityError:  # another process inserted it first
             with self.engine.begin() as conn:
                 conn.execute(update)
-
-
-def table_names() -> Iterable[str]:
-    return metadata.tables.keys()

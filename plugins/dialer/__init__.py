@@ -10,7 +10,7 @@ with the hotline number as caller id. When it is over a note in the
 conversation says who called and how it went.
 
 Modules: ``tokens`` (links, CSRF values, call ids), ``numbers`` (which phones
-may be called), ``call_log`` (the call log and its rate limits), ``twiml``
+may be called), ``call_log`` (the call log and its rate limits; its table in ``tables``), ``twiml``
 (what each leg hears), ``outcome`` (status words for the page and the
 note), ``ownership`` (which call a request may touch), ``page`` and
 ``widget`` (HTML), ``web`` (schemas and verifiers of the routes),
@@ -25,6 +25,13 @@ from .web import bling_schemas, bling_verifiers  # noqa: F401  (the dialer route
 #: Modules that are plugins in their own right (named in routes.toml chains).
 PLUGINS = ("callback_widget", "dialer_page", "dialer_call", "dialer_answer", "dialer_connect",
            "dialer_status", "dialer_progress", "dialer_cancel", "dialer_note")
+
+
+@hookimpl
+def bling_tables():
+    from .tables import TABLES
+
+    return list(TABLES)
 
 
 @hookimpl

@@ -1,10 +1,10 @@
 """The call log of the dialer: one row per call-back, with its rate limits.
 
-The table (``bling_dialer_calls``) is declared in :mod:`bling.store.core` with
-the others; this module is its small API. Limits are checked and the row
-inserted in one transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: advisory
-locks on the token and the agent phone), so two clicks at once cannot both
-slip under a limit. Twilio's callbacks may arrive twice or out of order:
+The table (``bling_dialer_calls``) is declared in ``tables.py`` and handed to
+the store through ``bling_tables``; this module is its small API, over the
+store's public one. Limits are checked and the row inserted in one
+transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: advisory locks on the token
+and the agent phone), so two clicks at once cannot both slip under a limit. Twilio's callbacks may arrive twice or out of order:
 a leg's status only moves forward.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from bling.store.core import dialer_calls as table
 from . import tokens
+from .tables import dialer_calls as table
 
 #: Twilio call statuses that end a leg.
 TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -41,15 +41,11 @@ class DialerCalls:
 
     def __init__(self, store):
         self.store = store
-        self.engine = store.engine
 
     def open(self, secret_key: str, claims: tokens.Claims, agent_phone: str, hotline: str, limits: Limits) -> dict:
         """Record a new call if no limit forbids it; raise CallRefused otherwise."""
         now = self.store.clock()
-        with self.engine.begin() as conn:
-            if self.store.is_postgres:
-                for key in (f"dialer-token:{claims.token_id}", f"dialer-agent:{agent_phone}"):
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+        with self.store.transaction(f"dialer-token:{claims.token_id}", f"dialer-agent:{agent_phone}") as conn:
             of_token = conn.execute(sa.select(table.c.agent_status, table.c.created_at)
                                     .where(table.c.token_id == claims.token_id)).all()
             if any(status not in TERMINAL and created > now - ACTIVE_WINDOW_SECONDS for status, created in of_token):
@@ -74,9 +70,7 @@ class DialerCalls:
     def get(self, call_id: str | None) -> dict | None:
         if not call_id:
             return None
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(table).where(table.c.id == call_id)).mappings().first()
-        return dict(row) if row else None
+        return self.store.one(sa.select(table).where(table.c.id == call_id))
 
     def placed(self, call_id: str, agent_sid: str, status: str) -> dict:
         """Twilio took the call: remember its SID (its status only moves forward)."""
@@ -98,7 +92,7 @@ class DialerCalls:
                    duration: int | None = None) -> dict | None:
         """Move a leg (``agent`` or ``supporter``) forward to ``status``; return the row."""
         prefix = "agent" if leg == "agent" else "supporter"
-        with self.engine.begin() as conn:
+        with self.store.transaction() as conn:
             row = conn.execute(sa.select(table).where(table.c.id == call_id)).mappings().first()
             if row is None:
                 return None
@@ -117,10 +111,9 @@ class DialerCalls:
 
     def press(self, call_id: str) -> bool:
         """The agent pressed a key: True if the supporter may now be called."""
-        with self.engine.begin() as conn:
-            return bool(conn.execute(sa.update(table).where(
-                table.c.id == call_id, table.c.cancel_requested.is_(False),
-                table.c.agent_status.notin_(TERMINAL)).values(pressed=True, updated_at=self.store.clock())).rowcount)
+        return bool(self.store.write(sa.update(table).where(
+            table.c.id == call_id, table.c.cancel_requested.is_(False),
+            table.c.agent_status.notin_(TERMINAL)).values(pressed=True, updated_at=self.store.clock())))
 
     def request_cancel(self, call_id: str) -> dict:
         """The agent asked to stop: later TwiML requests hang up."""
@@ -128,7 +121,7 @@ class DialerCalls:
 
     def claim_note(self, call_id: str, inbox_id: int) -> bool:
         """True for the one job that writes this call's note (and for its retries)."""
-        with self.engine.begin() as conn:
+        with self.store.transaction() as conn:
             taken = conn.execute(sa.update(table).where(table.c.id == call_id, table.c.note_inbox_id.is_(None))
                                  .values(note_inbox_id=inbox_id)).rowcount
             if taken:
@@ -138,6 +131,5 @@ class DialerCalls:
 
     def _update(self, call_id: str, **values) -> dict:
         values["updated_at"] = self.store.clock()
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(table).where(table.c.id == call_id).values(**values))
+        self.store.write(sa.update(table).where(table.c.id == call_id).values(**values))
         return self.get(call_id)

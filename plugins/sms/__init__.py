@@ -12,6 +12,13 @@ RECONCILE_EVERY = 600.0
 
 
 @hookimpl
+def bling_tables():
+    from .tables import TABLES
+
+    return list(TABLES)
+
+
+@hookimpl
 def bling_mailbox_options():
     from .options import SmsOptions
 

@@ -27,7 +27,6 @@ from bling.hookspecs import hookimpl
 from .media import reply_attachments, reply_media
 from bling.phones import pretty
 from bling.payloads import customer_phone, newest_thread
-from .state import phone_for_conversation
 from .text import html_to_text, split_sms
 
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
@@ -120,7 +119,7 @@ def _supporter_phone(context, event) -> str | None:
     """The number Bling threads this conversation for, else the customer's: payload,
     blackhole address, or (one GET) the customer record."""
     domain = context.settings.blackhole_domain
-    phone = phone_for_conversation(context.store, event["mailbox_id"], event["id"]) \
+    phone = context.store.phone_for_conversation(event["mailbox_id"], event["id"]) \
         or customer_phone(event["customer"], domain)
     if phone is None and event["customer"].get("id"):
         phone = customer_phone(context.helpscout.get_customer(event["customer"]["id"]), domain)

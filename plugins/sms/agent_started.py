@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bling.hookspecs import hookimpl
 from bling.phones import from_blackhole
-from .state import cache_match
+from bling.store.supporters import cache_match
 
 
 @hookimpl

@@ -1,20 +1,20 @@
-"""State of the SMS features, kept in the store's tables (bling/store/core.py).
+"""State of the SMS features, kept in their own tables (``tables.py``) in the host's store.
 
 - sent texts: message sid → mailbox, supporter, conversation and Twilio's
   latest delivery status (``bling sms status`` reports it);
 - opt-outs: who texted STOP to which hotline (or was refused with 21610);
-- customer matches: phone → the Help Scout customer it belongs to;
 - after-hours replies: the local day a supporter last got one.
 
-Plain functions over a ``Store``, so the store module stays small; every
-write is one upsert that works on SQLite and PostgreSQL.
+Plain functions over a ``Store`` and its public API (``one``, ``all``,
+``scalar``, ``write``, ``upsert``, ``transaction``), which work on SQLite
+and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bling.store.core import after_hours_replies, conversations, customer_matches, opt_outs, sms_messages
+from .tables import after_hours_replies, opt_outs, sms_messages
 
 #: Delivery statuses in the order they can follow each other; a late
 #: ``sent`` callback never overwrites ``delivered`` (Twilio does not promise order).
@@ -36,9 +36,7 @@ def record_sent(store, sid: str, mailbox_id: int | None, phone: str, conversatio
 
 
 def sent_message(store, sid: str) -> dict | None:
-    with store._read() as conn:
-        row = conn.execute(sa.select(sms_messages).where(sms_messages.c.sid == sid)).mappings().first()
-    return dict(row) if row else None
+    return store.one(sa.select(sms_messages).where(sms_messages.c.sid == sid))
 
 
 def update_status(store, sid: str, status: str, error_code: int | None, *, mailbox_id: int | None,
@@ -49,11 +47,8 @@ def update_status(store, sid: str, status: str, error_code: int | None, *, mailb
     ambiguous send) is added with the conversation the caller guessed.
     """
     now = store.clock()
-    with store.engine.begin() as conn:
-        query = sa.select(sms_messages).where(sms_messages.c.sid == sid)
-        if store.is_postgres:
-            query = query.with_for_update()
-        row = conn.execute(query).mappings().first()
+    with store.transaction() as conn:
+        row = conn.execute(sa.select(sms_messages).where(sms_messages.c.sid == sid).with_for_update()).mappings().first()
         if row is None:
             conn.execute(sa.insert(sms_messages).values(
                 sid=sid, mailbox_id=mailbox_id, phone=phone, conversation_id=conversation_id, preview="",
@@ -68,8 +63,7 @@ def update_status(store, sid: str, status: str, error_code: int | None, *, mailb
 
 def mark_noted(store, sid: str) -> None:
     """The agent has been told this text failed; never tell them twice."""
-    with store.engine.begin() as conn:
-        conn.execute(sa.update(sms_messages).where(sms_messages.c.sid == sid).values(noted=True))
+    store.write(sa.update(sms_messages).where(sms_messages.c.sid == sid).values(noted=True))
 
 
 def recent_messages(store, phone: str | None = None, only_failed: bool = False, limit: int = 50) -> list[dict]:
@@ -79,8 +73,7 @@ def recent_messages(store, phone: str | None = None, only_failed: bool = False, 
         query = query.where(sms_messages.c.phone == phone)
     if only_failed:
         query = query.where(sms_messages.c.status.in_(sorted(FAILED_STATUSES)))
-    with store._read() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+    return store.all(query)
 
 
 # -- opt-outs -------------------------------------------------------------------
@@ -100,10 +93,7 @@ def set_opt_out(store, hotline: str, phone: str, opted_out: bool, source: str, a
 
 
 def opt_out_row(store, hotline: str, phone: str) -> dict | None:
-    with store._read() as conn:
-        row = conn.execute(sa.select(opt_outs).where(opt_outs.c.hotline == hotline,
-                                                     opt_outs.c.phone == phone)).mappings().first()
-    return dict(row) if row else None
+    return store.one(sa.select(opt_outs).where(opt_outs.c.hotline == hotline, opt_outs.c.phone == phone))
 
 
 def is_opted_out(store, hotline: str, phone: str) -> bool:
@@ -115,29 +105,7 @@ def opted_out_list(store, limit: int = 500) -> list[dict]:
     """Supporters opted out now, most recent first (``bling sms opt-outs``)."""
     query = (sa.select(opt_outs).where(opt_outs.c.opted_out.is_(True))
              .order_by(opt_outs.c.changed_at.desc()).limit(limit))
-    with store._read() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
-
-
-# -- customer matches -------------------------------------------------------------
-
-
-def cached_match(store, phone: str) -> dict | None:
-    """The cached match for ``phone``: ``customer_id`` None means 'searched, none found';
-    ``nobody`` true means the search saw no customer at all, not even its blackhole one."""
-    with store._read() as conn:
-        row = conn.execute(sa.select(customer_matches).where(customer_matches.c.phone == phone)).mappings().first()
-    return dict(row) if row else None
-
-
-def cache_match(store, phone: str, customer_id: int | None, email: str | None, nobody: bool = False) -> None:
-    store.upsert(customer_matches, {"phone": phone},
-                 dict(customer_id=customer_id, email=email, checked_at=store.clock(), nobody=nobody))
-
-
-def forget_match(store, phone: str) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(sa.delete(customer_matches).where(customer_matches.c.phone == phone))
+    return store.all(query)
 
 
 # -- after-hours replies ------------------------------------------------------------
@@ -145,22 +113,10 @@ def forget_match(store, phone: str) -> None:
 
 def after_hours_replied_on(store, mailbox_id: int, phone: str) -> str | None:
     """The local date (YYYY-MM-DD) this supporter last got the after-hours reply."""
-    with store._read() as conn:
-        return conn.execute(sa.select(after_hours_replies.c.local_date).where(
-            after_hours_replies.c.mailbox_id == mailbox_id, after_hours_replies.c.phone == phone)).scalar()
+    return store.scalar(sa.select(after_hours_replies.c.local_date).where(
+        after_hours_replies.c.mailbox_id == mailbox_id, after_hours_replies.c.phone == phone))
 
 
 def remember_after_hours_reply(store, mailbox_id: int, phone: str, local_date: str) -> None:
     store.upsert(after_hours_replies, dict(mailbox_id=mailbox_id, phone=phone),
                  dict(local_date=local_date, sent_at=store.clock()))
-
-
-# -- the supporter → conversation map, read backwards ---------------------------------
-
-
-def phone_for_conversation(store, mailbox_id: int, conversation_id: int) -> str | None:
-    """The supporter Bling threads this conversation for, if any (newest mapping wins)."""
-    with store._read() as conn:
-        return conn.execute(sa.select(conversations.c.phone).where(
-            conversations.c.mailbox_id == mailbox_id, conversations.c.conversation_id == conversation_id)
-            .order_by(conversations.c.updated_at.desc()).limit(1)).scalar()
