@@ -24,6 +24,7 @@ import pytest
 from bling.config.settings import ROOT
 
 EXAMPLE = ROOT / "examples" / "bling-keyword-tagger"
+FEATURE = ROOT / "examples" / "bling-daily-tally"  # a feature: its own table, option, setting, task, command
 ROUTES = '''
 [[route]]
 path = "/bling/twilio_sms"
@@ -47,12 +48,13 @@ def venv(tmp_path_factory) -> Path:
     parents = [sysconfig.get_paths()["purelib"], *site.getsitepackages()]
     Path(purelib, "bling_host.pth").write_text(
         "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in dict.fromkeys(parents)) + "\n")
-    source = tmp_path_factory.mktemp("plugin-src") / EXAMPLE.name  # setuptools builds in the tree: not in ours
-    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                                "--no-build-isolation", "--no-index", str(source)],
-                               capture_output=True, text=True, timeout=300)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    for example in (EXAMPLE, FEATURE):
+        source = tmp_path_factory.mktemp("plugin-src") / example.name  # setuptools builds in the tree: not in ours
+        shutil.copytree(example, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                                    "--no-deps", "--no-build-isolation", "--no-index", str(source)],
+                                   capture_output=True, text=True, timeout=300)
+        assert installed.returncode == 0, installed.stdout + installed.stderr
     return python
 
 
@@ -85,6 +87,22 @@ def test_the_package_runs_in_the_chain_by_its_own_tests(venv, tmp_path):
     result = run_in(venv, tmp_path, "-m", "pytest", "-q", str(EXAMPLE))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "11 passed" in result.stdout.splitlines()[-1]
+
+
+def test_a_feature_package_adds_its_command_and_runs_by_its_own_tests(venv, tmp_path):
+    """examples/bling-daily-tally: table, per-mailbox option, setting, periodic task and command, host untouched."""
+    plugins = run_in(venv, tmp_path, "-m", "bling.cli", "plugins")
+    assert plugins.returncode == 0, plugins.stderr
+    lines = plugins.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("daily_tally "))
+    assert "package: bling-daily-tally 0.1.0" in lines[at]
+    assert lines[at + 1].split("hooks:")[1].strip() == ("bling_commands, bling_mailbox_options, bling_periodic_tasks, "
+                                                        "bling_settings, bling_tables, handle_event")
+    helped = run_in(venv, tmp_path, "-m", "bling.cli", "tally", "--help")
+    assert helped.returncode == 0 and "How many texts each hotline got, per day." in helped.stdout
+    result = run_in(venv, tmp_path, "-m", "pytest", "-q", str(FEATURE))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "6 passed" in result.stdout.splitlines()[-1]
 
 
 def test_the_package_is_not_importable_here():
