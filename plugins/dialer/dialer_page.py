@@ -27,9 +27,9 @@ def handle_event(context, event):
                        sandbox_phone=_sandbox_phone(context) if settings.sandbox else None)
 
 
-def _sandbox_phone(context) -> str:
-    """A fake agent phone of this mailbox's ring group, else of any sandbox hotline (any sandbox phone answers)."""
-    from bling_fakes.sandbox.config import HOTLINES
-
-    ring = list(getattr(context.mailbox_options, "ring", None) or ()) or [r for *_h, group in HOTLINES for r in group]
-    return ring[0]
+def _sandbox_phone(context) -> str | None:
+    """A fake agent phone of this mailbox's ring group, else of any hotline's (the sandbox gives them ring
+    groups of fake phones, and any of them answers)."""
+    groups = [getattr(context.mailbox_options, "ring", ())] + [
+        getattr(options, "ring", ()) for options in context.settings.mailbox_options.values()]
+    return next((group[0] for group in groups if group), None)
