@@ -36,7 +36,7 @@ class SandboxStateView:
         self.state, self.services = state, services
 
     def on_get(self, req, resp):
-        state, settings = self.state, self.services.settings
+        state = self.state
         phones = []
         messages = state.list_messages(limit=2000)
         calls = state.list_calls()

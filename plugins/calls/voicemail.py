@@ -14,7 +14,6 @@ voicemail that finally cannot reach Help Scout texts the caller the
 
 from __future__ import annotations
 
-from . import calls
 from bling.clients.conversations import post_from_supporter, subject_for
 from bling.errors import TransportError
 from bling.clients.helpscout import HelpScoutError
