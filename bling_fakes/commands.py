@@ -99,6 +99,18 @@ def _hotline(settings, to: str | None) -> str:
     return numbers[0]
 
 
+def _path(settings, name: str) -> str:
+    """The path of the route named ``name`` in Bling's routes.toml (Twilio and Help Scout would be given it)."""
+    from bling.errors import ConfigError
+    from bling.ops.provision import route_table
+    from bling.routing.urls import route_path
+
+    try:
+        return route_path(route_table(settings), name)
+    except ConfigError as ex:
+        raise click.ClickException(str(ex)) from None
+
+
 def _report(response) -> None:
     click.echo(f"Bling answered {response.status_code}: {response.text[:300] or '(empty)'}")
     if response.status_code >= 400:
@@ -112,10 +124,11 @@ def _report(response) -> None:
 @click.pass_obj
 def simulate_sms(obj, from_: str, to: str | None, text: str) -> None:
     """A supporter texts TEXT to the hotline."""
+    from bling.ops.provision import SMS_ROUTE
     from bling_fakes.simulate import send_sms
 
     settings, target = obj.load()
-    sid, response = send_sms(target, from_, _hotline(settings, to), text)
+    sid, response = send_sms(target, from_, _hotline(settings, to), text, _path(settings, SMS_ROUTE))
     click.echo(f"sent {sid} from {from_}")
     _report(response)
     obj.report_job(f"twilio:sms:{sid}")
@@ -136,6 +149,7 @@ def simulate_agent_reply(obj, conversation: int, phone: str | None, mailbox: int
     which then calls Bling's webhook, exactly as the page's "Reply as agent".
     """
     from bling.phones import blackhole_email, to_e164
+    from bling.ops.provision import WEBHOOK_ROUTE
     from bling_fakes.simulate import agent_reply_payload, send_agent_reply
 
     settings, target = obj.load()
@@ -153,7 +167,7 @@ def simulate_agent_reply(obj, conversation: int, phone: str | None, mailbox: int
     payload = agent_reply_payload(conversation, mailbox_id, {k: v for k, v in customer.items() if v is not None}, text)
     thread_id = payload["_embedded"]["threads"][0]["id"]
     click.echo(f"agent reply thread {thread_id} in conversation {conversation}")
-    _report(send_agent_reply(target, payload))
+    _report(send_agent_reply(target, payload, _path(settings, WEBHOOK_ROUTE)))
     obj.report_job(f"helpscout:thread:{thread_id}")
 
 
@@ -187,16 +201,19 @@ def _sandbox_reply(target, conversation: int, text: str) -> int:
 @click.pass_obj
 def simulate_call(obj, from_: str, to: str | None, answer: str, speech: str, digits: str) -> None:
     """A supporter calls the hotline; the TwiML Bling answers is followed like Twilio would."""
-    from bling.ops.provision import CALL_STATUS_PATHS, route_paths
+    from bling.ops.provision import CALL_STATUS_ROUTES, VOICE_ROUTE, route_table
+    from bling.routing.urls import find_route
     from bling_fakes.simulate import simulate_call as run
 
     settings, target = obj.load()
     if settings.sandbox:  # the fake Twilio must know the call: it is asked about it and its recording later
         call_sid = _sandbox_call(target, from_, _hotline(settings, to), speech, answer)
     else:
-        paths = route_paths(settings)
-        status = next((target.public(p) for p in CALL_STATUS_PATHS if p in paths), None)
-        options = CallOptions(answer=answer, speech=speech, digits=digits, status_callback=status)
+        routes = route_table(settings)
+        status = next((target.public(route.path) for name in CALL_STATUS_ROUTES
+                       if (route := find_route(routes, name)) is not None), None)
+        options = CallOptions(answer=answer, speech=speech, digits=digits, status_callback=status,
+                              voice_path=_path(settings, VOICE_ROUTE))
         log = run(target, from_, _hotline(settings, to), options, on_line=click.echo)
         if any(code >= 400 for _url, code in log.requests):
             raise click.ClickException("Bling refused a request of the call (see above)")

@@ -108,9 +108,9 @@ def sms_form(account_sid: str, from_: str, to: str, body: str, sid: str | None =
     return form
 
 
-def send_sms(target: Target, from_: str, to: str, body: str, path: str = "/bling/twilio_sms",
+def send_sms(target: Target, from_: str, to: str, body: str, path: str,
              media: list[tuple[str, str]] = ()) -> tuple[str, requests.Response]:
-    """Text ``body`` from ``from_`` to the hotline ``to``; return (MessageSid, Bling's answer)."""
+    """Text ``body`` from ``from_`` to the hotline ``to`` at ``path`` (the SMS route's); return (MessageSid, Bling's answer)."""
     form = sms_form(target.account_sid, from_, to, body, media=media)
     sid = dict(form)["MessageSid"]
     return sid, target.post_twilio(target.public(path), form)
@@ -142,7 +142,8 @@ def agent_reply_payload(conversation_id: int, mailbox_id: int, customer: dict, t
             "_embedded": {"threads": [reply]}}
 
 
-def send_agent_reply(target: Target, payload: dict, path: str = "/bling/helpscout_webhook") -> requests.Response:
+def send_agent_reply(target: Target, payload: dict, path: str) -> requests.Response:
+    """Post Help Scout's agent-reply webhook to ``path`` (the webhook route's)."""
     return target.post_helpscout(path, payload, "convo.agent.reply.created")
 
 
@@ -164,7 +165,7 @@ class CallOptions:
     digits: str = "1"  # pressed at a <Gather>
     recording_seconds: int = 7
     status_callback: str | None = None  # the number's StatusCallback URL, if any
-    voice_path: str = "/bling/twilio_voice"
+    voice_path: str = ""  # the voice route's path, where a call starts (unless simulate_call gets start_url)
     ring_seconds: float = 0.0  # how long a phone rings before it answers (the sandbox waits for real)
     talk_seconds: int = 42  # how long an answered call lasts (slept for real when ring_seconds > 0)
 

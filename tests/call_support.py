@@ -33,6 +33,11 @@ def verbs(root: ET.Element) -> list[str]:
     return [child.tag for child in root]
 
 
+def url(path: str, query: str = "") -> str:
+    """The absolute URL Bling names in its TwiML for ``path`` (BLING_PUBLIC_URL + path + query)."""
+    return PUBLIC_URL + path + (f"?{query}" if query else "")
+
+
 def call(client, path: str, fixture: str = "voice_incoming", query: str = "", **overrides):
     """POST one of Twilio's call requests, signed like Twilio signs it."""
     return post_twilio(client, path, load_form(fixture, **overrides), query=query)

@@ -1,7 +1,8 @@
 """Whole calls, driven the way Twilio drives them: each next request goes to the URL
 Bling's TwiML named, signed like Twilio signs it, with Twilio's own fields.
 
-Plugins ``voice`` → ``call_log`` / ``voicemail`` / ``transcription`` together;
+Plugins ``voice_incoming`` … ``voice_record_done`` (one per step) → ``call_log`` / ``voicemail`` /
+``transcription`` together;
 Help Scout, the recording download and Twilio's call reads replay from
 body-matched cassettes.
 """

@@ -16,10 +16,17 @@ from click.testing import CliRunner
 from bling.ops import provision
 from bling.cli.main import main
 from bling.config.settings import load_settings
+from bling.routing.routes import Route
 from support import FIXTURES, make_env
 
 ROUTES = os.path.join(FIXTURES, "provision", "routes.toml")
 BASE = "https://hotline.example.com"
+
+
+def routes(**paths: str) -> list[Route]:
+    """Routes by name (``twilio_sms`` → ``twilio-sms``) at the given paths: provision looks routes up by name."""
+    return [Route(name=name.replace("_", "-"), path=path, verify="twilio", schema="twilio_sms", chain=("x",))
+            for name, path in paths.items()]
 
 
 
@@ -126,26 +133,28 @@ def test_provision_needs_the_public_url(run, monkeypatch):
 
 def test_sidebar_app_settings_are_printed_when_the_route_exists(env):
     settings = load_settings(env)
-    steps = provision.manual_steps(settings, {provision.SIDEBAR_APP_PATH})
+    steps = provision.manual_steps(settings, routes(helpscout_app="/bling/helpscout_app"))
     assert f"  Callback URL:  {BASE}/bling/helpscout_app" in steps
     assert any("HELPSCOUT_APP_SECRET" in line and "NOT SET" in line for line in steps)
-    assert provision.manual_steps(settings, set()) == []
+    assert provision.manual_steps(settings, []) == []
 
 
 def test_desired_number_follows_the_routes(env, monkeypatch):
     monkeypatch.delenv("BLING_SMS_FALLBACK_URL", raising=False)
     monkeypatch.delenv("BLING_VOICE_FALLBACK_URL", raising=False)
     settings = load_settings(env)
-    only_sms = provision.desired_number(settings, {"/bling/twilio_sms"})
+    only_sms = provision.desired_number(settings, routes(twilio_sms="/bling/twilio_sms"))
     assert only_sms == {"sms_url": f"{BASE}/bling/twilio_sms#rc=3&rp=ct,rt,5xx", "sms_method": "POST",
                         "sms_application_sid": ""}
-    voice = provision.desired_number(settings, {"/bling/twilio_voice", "/bling/twilio_call_status",
-                                                "/bling/twilio_voice_fallback"})
-    assert voice["voice_url"] == f"{BASE}/bling/twilio_voice"
+    voice = provision.desired_number(settings, routes(twilio_voice="/calls/in", twilio_voice_status="/calls/status",
+                                                      twilio_call_status="/bling/twilio_call_status",
+                                                      twilio_voice_fallback="/bling/twilio_voice_fallback"))
+    assert voice["voice_url"] == f"{BASE}/calls/in"  # wherever routes.toml puts the route of that name
     assert voice["voice_fallback_url"] == f"{BASE}/bling/twilio_voice_fallback"
-    assert voice["status_callback"] == f"{BASE}/bling/twilio_call_status"
+    assert voice["status_callback"] == f"{BASE}/bling/twilio_call_status"  # the first name of CALL_STATUS_ROUTES
+    assert "voice_url" not in provision.desired_number(settings, routes(bling_twilio_voice="/bling/twilio_voice"))
     monkeypatch.setenv("BLING_SMS_FALLBACK_URL", "https://handler.twilio.com/twiml/EH1")
-    assert provision.desired_number(settings, set())["sms_fallback_url"] == "https://handler.twilio.com/twiml/EH1"
+    assert provision.desired_number(settings, [])["sms_fallback_url"] == "https://handler.twilio.com/twiml/EH1"
 
 
 @pytest.mark.vcr

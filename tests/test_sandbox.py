@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from bling.cli.main import main
 from bling.errors import ConfigError
 from bling.clients.helpscout import HelpScoutAuthError, HelpScoutClient
-from bling.ops.provision import route_paths
+from bling.ops.provision import route_table
 from bling_fakes.sandbox.config import HOTLINES, REAL_CREDENTIALS
 from bling.config.settings import load_settings
 from bling.clients.twilio_api import TwilioGateway, TwilioSendError
@@ -142,7 +142,7 @@ def test_a_text_and_an_agent_reply_make_the_whole_loop(sandbox):
 
 
 def test_a_voicemail_reaches_help_scout(sandbox):
-    if "/bling/twilio_voice" not in route_paths(sandbox.settings):
+    if "twilio-voice" not in {r.name for r in route_table(sandbox.settings)}:
         pytest.skip("the voice routes are not in routes.toml")
     result = act(sandbox, "call", **{"from": "+16175550124", "to": HOTLINE, "speech": "Please call me back"})
     assert any("dial" in line for line in result["lines"]) and result["lines"][-1] == "call ended"
@@ -189,7 +189,7 @@ def test_simulate_with_the_sandbox_flag_signs_with_the_sandbox_credentials(sandb
 
 def test_a_voicemail_has_its_audio_attached_and_leaves_no_dead_letter(sandbox):
     """The fake Twilio serves the recording under its path prefix and answers GET Calls/{sid}."""
-    if "/bling/twilio_voice" not in route_paths(sandbox.settings):
+    if "twilio-voice" not in {r.name for r in route_table(sandbox.settings)}:
         pytest.skip("the voice routes are not in routes.toml")
     result = act(sandbox, "call", **{"from": SUPPORTER, "to": HOTLINE, "speech": "Call me"})
     attached = wait_for(lambda: [a for c in conversations(sandbox) for t in c["threads"] for a in t["attachments"]])

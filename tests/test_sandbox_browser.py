@@ -76,6 +76,6 @@ def test_call_back_from_the_sidebar_app_rings_the_agent_and_notes_the_call(tmp_p
 
 
 def _paths(sandbox) -> set[str]:
-    from bling.ops.provision import route_paths
+    from bling.ops.provision import route_table
 
-    return route_paths(sandbox.settings)
+    return {route.path for route in route_table(sandbox.settings)}

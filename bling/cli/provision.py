@@ -18,7 +18,7 @@ def provision(mailbox_id: int | None, apply_: bool) -> None:
     services = services_or_exit()
     try:
         plan = prov.make_plan(services, mailbox_id)
-        paths = prov.route_paths(services.settings)
+        routes = prov.route_table(services.settings)
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
     if apply_:
@@ -31,7 +31,7 @@ def provision(mailbox_id: int | None, apply_: bool) -> None:
         click.echo(f"Dry run: {len(pending)} change(s) not made. Run `bling provision --apply` to make them.")
     elif not plan.failed:
         click.echo("Everything is set." if apply_ or not pending else "")
-    manual = prov.manual_steps(services.settings, paths)
+    manual = prov.manual_steps(services.settings, routes)
     if services.settings.sandbox and manual:  # the sandbox page plays Help Scout's sidebar app itself
         manual = ["SANDBOX: the sidebar app needs no setting up; open a conversation on the /sandbox page."]
     if manual:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bling.ops import provision
+from bling.routing.urls import find_route
 
 OK, FIX, WARN = "ok", "FIX", "warn"
 
@@ -34,13 +35,13 @@ def run_checks(services) -> list[Row]:
     helpscout_ok = _check_helpscout(services, rows)
     if not base:
         return rows
-    paths = provision.route_paths(settings)
+    routes = provision.route_table(settings)
     if twilio_ok:
-        wanted = provision.desired_number(settings, paths)
+        wanted = provision.desired_number(settings, routes)
         for mailbox in settings.mailboxes:
             if mailbox.transport == "twilio":
                 rows.extend(_number_rows(provision.plan_number(services.twilio, mailbox, wanted)))
-    if helpscout_ok and provision.WEBHOOK_PATH in paths:
+    if helpscout_ok and find_route(routes, provision.WEBHOOK_ROUTE):
         rows.extend(_webhook_rows(provision.plan_webhook(services.helpscout, provision.desired_webhook(settings))))
     return rows
 

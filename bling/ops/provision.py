@@ -27,18 +27,21 @@ from typing import Any, Callable
 
 from bling.errors import ConfigError
 from bling.config.mailboxes import Mailbox
-from bling.routing.routes import load_routes
+from bling.routing.routes import Route, load_routes
+from bling.routing.urls import find_route
 
 #: Twilio connection overrides on the messaging URL: 3 retries on connect
 #: failure, read timeout or 5xx (Bling deduplicates by MessageSid).
 SMS_URL_OVERRIDES = "#rc=3&rp=ct,rt,5xx"
-SMS_PATH = "/bling/twilio_sms"
-SMS_FALLBACK_PATH = "/bling/twilio_sms_fallback"
-VOICE_PATH = "/bling/twilio_voice"
-VOICE_FALLBACK_PATHS = ("/bling/twilio_voice_fallback",)
-CALL_STATUS_PATHS = ("/bling/twilio_call_status", "/bling/twilio_voice_status")
-WEBHOOK_PATH = "/bling/helpscout_webhook"
-SIDEBAR_APP_PATH = "/bling/helpscout_app"
+#: Names (in routes.toml) of the routes whose URLs Twilio and Help Scout are given; the paths
+#: are written only there. Of several names, the first route routes.toml has is used.
+SMS_ROUTE = "twilio-sms"
+SMS_FALLBACK_ROUTE = "twilio-sms-fallback"
+VOICE_ROUTE = "twilio-voice"
+VOICE_FALLBACK_ROUTES = ("twilio-voice-fallback",)
+CALL_STATUS_ROUTES = ("twilio-call-status", "twilio-voice-status")
+WEBHOOK_ROUTE = "helpscout-webhook"
+SIDEBAR_APP_ROUTE = "helpscout-app"
 #: Help Scout events each plugin of the webhook route's chain needs.
 PLUGIN_EVENTS = {"agent_reply": ("convo.agent.reply.created",), "agent_started": ("convo.created",)}
 WEBHOOK_EVENTS = ("convo.agent.reply.created",)  # when the chain names none of the above
@@ -95,9 +98,18 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def route_paths(settings) -> set[str]:
-    """The paths routes.toml serves (desired URLs exist only for these)."""
-    return {route.path for route in load_routes(settings.routes_path)}
+def route_table(settings) -> list[Route]:
+    """The routes routes.toml serves (desired URLs exist only for these)."""
+    return load_routes(settings.routes_path)
+
+
+def _url(base: str, routes: list[Route], *names: str) -> str:
+    """``base`` + the path of the first route named in ``names`` that routes.toml has, else ""."""
+    for name in names:
+        route = find_route(routes, name)
+        if route is not None:
+            return base + route.path
+    return ""
 
 
 def require_public_url(settings) -> str:
@@ -108,23 +120,23 @@ def require_public_url(settings) -> str:
     return base
 
 
-def desired_number(settings, paths: set[str]) -> dict[str, str]:
+def desired_number(settings, routes: list[Route]) -> dict[str, str]:
     """The Twilio IncomingPhoneNumber settings Bling wants for every hotline number."""
     base = require_public_url(settings)
     wanted: dict[str, str] = {}
-    if SMS_PATH in paths:
-        wanted.update(sms_url=base + SMS_PATH + SMS_URL_OVERRIDES, sms_method="POST", sms_application_sid="")
-    sms_fallback = os.environ.get("BLING_SMS_FALLBACK_URL", "").strip() or (
-        base + SMS_FALLBACK_PATH if SMS_FALLBACK_PATH in paths else "")
+    sms = _url(base, routes, SMS_ROUTE)
+    if sms:
+        wanted.update(sms_url=sms + SMS_URL_OVERRIDES, sms_method="POST", sms_application_sid="")
+    sms_fallback = os.environ.get("BLING_SMS_FALLBACK_URL", "").strip() or _url(base, routes, SMS_FALLBACK_ROUTE)
     if sms_fallback:
         wanted.update(sms_fallback_url=sms_fallback, sms_fallback_method="POST")
-    if VOICE_PATH in paths:
-        wanted.update(voice_url=base + VOICE_PATH, voice_method="POST", voice_application_sid="")
-    voice_fallback = os.environ.get("BLING_VOICE_FALLBACK_URL", "").strip() or next(
-        (base + p for p in VOICE_FALLBACK_PATHS if p in paths), "")
+    voice = _url(base, routes, VOICE_ROUTE)
+    if voice:
+        wanted.update(voice_url=voice, voice_method="POST", voice_application_sid="")
+    voice_fallback = os.environ.get("BLING_VOICE_FALLBACK_URL", "").strip() or _url(base, routes, *VOICE_FALLBACK_ROUTES)
     if voice_fallback:
         wanted.update(voice_fallback_url=voice_fallback, voice_fallback_method="POST")
-    status = next((base + p for p in CALL_STATUS_PATHS if p in paths), "")
+    status = _url(base, routes, *CALL_STATUS_ROUTES)
     if status:
         wanted.update(status_callback=status, status_callback_method="POST")
     return wanted
@@ -132,15 +144,15 @@ def desired_number(settings, paths: set[str]) -> dict[str, str]:
 
 def webhook_events(settings) -> list[str]:
     """The events the webhook route's plugins need, from its chain in routes.toml."""
-    chain = next((r.chain for r in load_routes(settings.routes_path) if r.path == WEBHOOK_PATH), ())
-    events = [e for plugin in chain for e in PLUGIN_EVENTS.get(plugin, ())]
+    route = find_route(route_table(settings), WEBHOOK_ROUTE)
+    events = [e for plugin in (route.chain if route else ()) for e in PLUGIN_EVENTS.get(plugin, ())]
     return list(dict.fromkeys(events)) or list(WEBHOOK_EVENTS)
 
 
 def desired_webhook(settings) -> dict[str, Any]:
     """The Help Scout webhook body Bling wants (POST and PUT take the same body)."""
     base = require_public_url(settings)
-    return {"url": base + WEBHOOK_PATH, "events": webhook_events(settings),
+    return {"url": _url(base, route_table(settings), WEBHOOK_ROUTE), "events": webhook_events(settings),
             "secret": settings.helpscout_webhook_secret, "payloadVersion": "V2", "label": WEBHOOK_LABEL,
             "mailboxIds": sorted({m.mailbox_id for m in settings.mailboxes}), "notification": False}
 
@@ -221,10 +233,10 @@ def make_plan(services, mailbox_id: int | None = None) -> Plan:
         if not mailboxes:
             known = ", ".join(str(m.mailbox_id) for m in settings.mailboxes)
             raise ConfigError(f"--mailbox {mailbox_id}: not in BLING_MAILBOXES (configured: {known})")
-    paths = route_paths(settings)
-    wanted_number = desired_number(settings, paths)
+    routes = route_table(settings)
+    wanted_number = desired_number(settings, routes)
     items = [plan_number(services.twilio, m, wanted_number) for m in mailboxes]
-    if WEBHOOK_PATH in paths:
+    if find_route(routes, WEBHOOK_ROUTE):
         items.append(plan_webhook(services.helpscout, desired_webhook(settings)))
     return Plan(items)
 
@@ -252,16 +264,16 @@ def apply_plan(services, plan: Plan, progress: Callable[[Item], None] = lambda i
     return plan
 
 
-def manual_steps(settings, paths: set[str]) -> list[str]:
+def manual_steps(settings, routes: list[Route]) -> list[str]:
     """What the Help Scout admin must set by hand: the sidebar app (no API creates it)."""
-    if SIDEBAR_APP_PATH not in paths:
+    app_url = _url(settings.public_base() or "<BLING_PUBLIC_URL>", routes, SIDEBAR_APP_ROUTE)
+    if not app_url:
         return []
-    base = settings.public_base() or "<BLING_PUBLIC_URL>"
     secret_set = bool(getattr(settings, "helpscout_app_secret", None) or os.environ.get("HELPSCOUT_APP_SECRET", "").strip())
     ids = ", ".join(str(m.mailbox_id) for m in settings.mailboxes)
     return [
         "Help Scout sidebar app (Manage › Apps › Create App; the API cannot create it):",
-        f"  Callback URL:  {base}{SIDEBAR_APP_PATH}",
+        f"  Callback URL:  {app_url}",
         "  Secret key:    the value of HELPSCOUT_APP_SECRET" + ("" if secret_set else "  (NOT SET: choose one of 40 characters or fewer and set it first)"),
         f"  Mailboxes:     {ids}",
     ]

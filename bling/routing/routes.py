@@ -104,6 +104,7 @@ def load_routes(path: str) -> list[Route]:
 
     routes: list[Route] = []
     seen: dict[str, str] = {}
+    named: dict[str, str] = {}  # code finds routes by name (bling/routing/urls.py): one route per name
     for index, table in enumerate(tables, start=1):
         label = f"[[route]] #{index}" + (f" ({table.get('path')})" if table.get("path") else "")
         try:
@@ -117,6 +118,9 @@ def load_routes(path: str) -> list[Route]:
             raise ConfigError(f"{path}: {label}: key 'background': only for respond = \"chain\" routes "
                               "(a job route's chain already runs in the background)")
         name = data.get("name") or data["path"].strip("/").replace("/", "_") or "root"
+        if name in named:
+            raise ConfigError(f"{path}: {label}: key 'name': {name!r} is already used by {named[name]}")
+        named[name] = label
         routes.append(
             Route(
                 name=name,

@@ -24,11 +24,11 @@ import xml.etree.ElementTree as ET
 import requests
 
 from bling.phones import to_e164
+from bling.routing.urls import find_route
 from bling_fakes.simulate import CallOptions, Target, sms_form, simulate_call
 from bling_fakes.sandbox.state import SandboxState
 
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
-SIDEBAR_PATH = "/bling/helpscout_app"
 
 
 class Problem(Exception):
@@ -160,9 +160,10 @@ def _fire(hook: dict, payload: dict) -> str:
 
 def sidebar_html(state: SandboxState, settings, conversation_id: int) -> str | None:
     """The sidebar app's HTML for a conversation (None when Bling has no sidebar route)."""
-    from bling.ops.provision import route_paths
+    from bling.ops.provision import SIDEBAR_APP_ROUTE, route_table
 
-    if SIDEBAR_PATH not in route_paths(settings):
+    app = find_route(route_table(settings), SIDEBAR_APP_ROUTE)
+    if app is None:
         return None
     conversation = state.conversation(int(conversation_id))
     if conversation is None:
@@ -176,7 +177,7 @@ def sidebar_html(state: SandboxState, settings, conversation_id: int) -> str | N
                "mailbox": {"id": conversation["mailbox_id"], "email": mailbox_email}}
     body = json.dumps(payload).encode("utf-8")
     signature = base64.b64encode(hmac.new(settings.helpscout_app_secret.encode("utf-8"), body, hashlib.sha1).digest()).decode()
-    response = requests.post(settings.public_base() + SIDEBAR_PATH, data=body, timeout=15,
+    response = requests.post(settings.public_base() + app.path, data=body, timeout=15,
                              headers={"Content-Type": "application/json", "X-HelpScout-Signature": signature})
     if response.status_code != 200:
         return f"<p>The sidebar app answered {response.status_code}.</p>"

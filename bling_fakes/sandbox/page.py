@@ -13,7 +13,8 @@ import logging
 
 import falcon
 
-from bling.ops.provision import SIDEBAR_APP_PATH, VOICE_PATH, route_paths
+from bling.ops.provision import SIDEBAR_APP_ROUTE, VOICE_ROUTE
+from bling.routing.urls import find_route
 from bling_fakes.sandbox import actions
 from bling_fakes.sandbox.page_html import PAGE
 from bling_fakes.sandbox.state import SandboxState
@@ -35,8 +36,7 @@ class SandboxStateView:
         self.state, self.services = state, services
 
     def on_get(self, req, resp):
-        state, settings = self.state, self.services.settings
-        paths = route_paths(settings)
+        state = self.state
         phones = []
         messages = state.list_messages(limit=2000)
         calls = state.list_calls()
@@ -70,7 +70,8 @@ class SandboxStateView:
                              for p in agent_phones],
             "mailboxes": mailboxes,
             "webhooks": [{k: v for k, v in h.items() if k != "secret"} for h in state.webhooks()],
-            "features": {"voice": VOICE_PATH in paths, "callback": SIDEBAR_APP_PATH in paths},
+            "features": {"voice": find_route(self.services, VOICE_ROUTE) is not None,
+                         "callback": find_route(self.services, SIDEBAR_APP_ROUTE) is not None},
             "jobs": _jobs(self.services.store),
         }
 

@@ -2,14 +2,15 @@
 
 Runs in a worker after the call-flow routes answered Twilio (their
 ``background`` chain), posting ``phone`` threads by the same threading rule
-as texts:
+as texts. Which request it follows it reads from the route's payload schema
+(``twilio_dial_done`` or ``twilio_voicemail_offer`` in routes.toml):
 
-- ``dial_done``, bridged: "Call answered by <number>, <duration>." Twilio
+- ``twilio_dial_done``, bridged: "Call answered by <number>, <duration>." Twilio
   calls the ``<Dial action>`` once the bridged call has ended; the number
   that answered is read from Twilio (the ``DialCallSid`` leg's ``to``).
-- ``dial_done``, not bridged, and the caller already gone (``CallStatus``
+- ``twilio_dial_done``, not bridged, and the caller already gone (``CallStatus``
   completed): they hung up while the phones rang — a missed call.
-- ``voicemail`` (the call was offered voicemail): once Twilio says the call
+- ``twilio_voicemail_offer`` (the call was offered voicemail): once Twilio says the call
   has ended, a call with a recording is left to the ``voicemail`` plugin;
   one without hung up before the beep — a missed call.
 
@@ -26,6 +27,7 @@ from bling.clients.conversations import post_from_supporter, subject_for
 from bling.errors import RetryLater, TransportError
 from bling.hookspecs import hookimpl
 from bling.phones import pretty
+from bling.words import describe_duration
 
 #: Twilio call statuses of a call still going on.
 ACTIVE_STATUSES = {"queued", "ringing", "in-progress"}
@@ -37,11 +39,8 @@ RECHECK_SECONDS = 30
 
 @hookimpl
 def handle_event(context, event):
-    if event.get("step") == "dial_done":
-        return _dial_done(context, event)
-    if event.get("step") == "voicemail":
-        return _after_voicemail_offer(context, event)
-    return None
+    after = _AFTER.get(context.route.schema)  # the payload routes.toml names for the route (visible in `bling routes`)
+    return after(context, event) if after else None
 
 
 def _dial_done(context, event):
@@ -71,7 +70,7 @@ def _answered(context, event):
             agent, duration = leg["to"], duration or leg["duration"] or 0
     context.state["answered_by"] = agent
     who = pretty(agent) if agent else "a phone of the ring group"
-    return post_from_supporter(context, phone, f"Call answered by {who}, {calls.describe_duration(duration)}.",
+    return post_from_supporter(context, phone, f"Call answered by {who}, {describe_duration(duration)}.",
                                subject_for("Call", phone), thread_type="phone")
 
 
@@ -113,3 +112,11 @@ def _missed(context, event, how: str):
                 raise
             context.state["text_back_error"] = ex.explanation  # e.g. a landline: the missed call is still logged
     return context.state.get("conversation_id")
+
+
+#: What to log after each kind of call request, by the route's payload schema
+#: (its ``background`` chain runs on the ``<Dial>`` action and on the voicemail offer).
+_AFTER = {
+    "twilio_dial_done": _dial_done,
+    "twilio_voicemail_offer": _after_voicemail_offer,
+}

@@ -1,7 +1,7 @@
 """The TwiML of Bling's call flow, built with the ``twilio`` library's classes.
 
 Every answer is a complete ``<Response>`` document; the plugins decide
-which one a call gets (``plugins/calls/voice.py``). Attribute values follow
+which one a call gets (the ``voice_*`` step plugins). Attribute values follow
 Twilio's TwiML reference: ``<Dial>`` with an ``action`` (so later verbs are
 never reached by accident), ``<Record>`` with an explicit ``action`` (its
 default, the current URL, would loop) and ``maxLength`` ≤ 120 s so the

@@ -1,9 +1,10 @@
 """Payload schemas of the call routes: what Twilio (or a Studio flow) posts at each step.
 
-Each schema sets the event's ``step`` (plugins dispatch on it), its
-idempotency key (CallSid + step, RecordingSid, TranscriptionSid), its
-mailbox (the hotline number called) and its supporter key (the caller on
-that hotline, shared with SMS so one supporter's jobs run one at a time).
+Each schema sets the event's idempotency key (CallSid + the request's
+``key_step``, RecordingSid, TranscriptionSid), its mailbox (the hotline
+number called) and its supporter key (the caller on that hotline, shared
+with SMS so one supporter's jobs run one at a time). Which plugin answers
+a request is the route's ``chain`` in routes.toml, nothing here.
 
 Twilio's recording status callback carries no From/To, and a ``<Dial>``
 leg's own From/To are the hotline and the agent's phone, so Bling puts the
@@ -48,15 +49,8 @@ def _blank_to_missing(data, names: tuple[str, ...]) -> dict:
     return {k: v for k, v in dict(data).items() if not (k in names and v == "")}
 
 
-class _StepSchema(EventSchema):
-    """Tags the event with its ``step`` and finds the mailbox by the hotline number."""
-
-    step = ""
-
-    @post_load
-    def _tag(self, data, **_kwargs):
-        data["step"] = self.step
-        return data
+class _HotlineSchema(EventSchema):
+    """Finds the mailbox by the hotline number and the supporter by the caller."""
 
     def locate(self, event, settings):
         number = to_e164(event["hotline"])
@@ -66,8 +60,11 @@ class _StepSchema(EventSchema):
         return supporter_of(event)
 
 
-class CallSchema(_StepSchema):
+class CallSchema(_HotlineSchema):
     """A request about the caller's own call (the parent leg): From is the caller."""
+
+    #: The last part of the idempotency key (``twilio:call:<CallSid>:<key_step>``): one event per request kind.
+    key_step = ""
 
     call_sid = fields.String(data_key="CallSid", required=True, validate=CALL_SID)
     account_sid = fields.String(data_key="AccountSid", required=True, validate=ACCOUNT_SID)
@@ -76,7 +73,7 @@ class CallSchema(_StepSchema):
     call_status = fields.String(data_key="CallStatus", load_default="", validate=STATUS_WORD)
 
     def idempotency_key(self, event):
-        return f"twilio:call:{event['call_sid']}:{self.step}"
+        return f"twilio:call:{event['call_sid']}:{self.key_step}"
 
     def ignored_answer(self, event) -> str:
         """An unknown hotline number hears a short apology, not Twilio's "application error"."""
@@ -86,7 +83,7 @@ class CallSchema(_StepSchema):
 class IncomingCallSchema(CallSchema):
     """Twilio's "A call comes in" webhook."""
 
-    step = "incoming"
+    key_step = "incoming"
 
 
 class VoicemailOfferSchema(CallSchema):
@@ -97,7 +94,7 @@ class VoicemailOfferSchema(CallSchema):
     the voicemail itself among them.
     """
 
-    step = "voicemail"
+    key_step = "voicemail"
 
     def supporter_key(self, event, settings):
         return f"call:{event['call_sid']}"
@@ -106,7 +103,7 @@ class VoicemailOfferSchema(CallSchema):
 class DialDoneSchema(CallSchema):
     """The ``<Dial action>``: how ringing the group ended."""
 
-    step = "dial_done"
+    key_step = "dial_done"
     dial_call_status = fields.String(data_key="DialCallStatus", required=True, validate=STATUS_WORD)
     dial_call_sid = fields.String(data_key="DialCallSid", load_default="", validate=OPTIONAL_CALL_SID)
     dial_call_duration = fields.Integer(data_key="DialCallDuration", load_default=0, validate=validate.Range(min=0, max=10**7))
@@ -127,7 +124,7 @@ class DialDoneSchema(CallSchema):
 class RecordDoneSchema(CallSchema):
     """The ``<Record action>``: the caller finished (or hung up during) the voicemail."""
 
-    step = "record_done"
+    key_step = "record_done"
     recording_sid = fields.String(data_key="RecordingSid", load_default="", validate=OPTIONAL_RECORDING_SID)
     recording_duration = fields.Integer(data_key="RecordingDuration", load_default=0, validate=validate.Range(min=0, max=10**7))
     digits = fields.String(data_key="Digits", load_default="", validate=DIGITS)
@@ -137,10 +134,10 @@ class RecordDoneSchema(CallSchema):
         return _blank_to_missing(data, ("RecordingDuration",))
 
 
-class ScreenSchema(_StepSchema):
+class ScreenSchema(_HotlineSchema):
     """The whisper on an answering phone's leg; caller and hotline come from Bling's query."""
 
-    step = "screen"
+    key_step = "screen"
     query = CALLER_QUERY
     call_sid = fields.String(data_key="CallSid", required=True, validate=CALL_SID)
     account_sid = fields.String(data_key="AccountSid", required=True, validate=ACCOUNT_SID)
@@ -151,7 +148,7 @@ class ScreenSchema(_StepSchema):
     digits = fields.String(data_key="Digits", load_default="", validate=DIGITS)
 
     def idempotency_key(self, event):
-        return f"twilio:call:{event['call_sid']}:{self.step}"
+        return f"twilio:call:{event['call_sid']}:{self.key_step}"
 
     def ignored_answer(self, event) -> str:
         return call_twiml.hang_up()
@@ -160,13 +157,12 @@ class ScreenSchema(_StepSchema):
 class AcceptSchema(ScreenSchema):
     """The whisper's ``<Gather action>``: the answering phone pressed a key."""
 
-    step = "accept"
+    key_step = "accept"
 
 
-class RecordingSchema(_StepSchema):
+class RecordingSchema(_HotlineSchema):
     """Twilio's ``recordingStatusCallback`` for the voicemail ``<Record>``."""
 
-    step = "recording"
     query = CALLER_QUERY
     recording_sid = fields.String(data_key="RecordingSid", required=True, validate=RECORDING_SID)
     recording_url = fields.String(data_key="RecordingUrl", required=True, validate=URL_TEXT)
@@ -185,8 +181,8 @@ class RecordingSchema(_StepSchema):
         return recording_key(event["recording_sid"])
 
 
-class StudioVoicemailSchema(_StepSchema):
-    """The original ``/bling/twilio_voicemail``: a Studio flow's HTTP request after its Record widget.
+class StudioVoicemailSchema(_HotlineSchema):
+    """The original voicemail endpoint (route ``twilio-voicemail``): a Studio flow's request after its Record widget.
 
     Fields as the original documented them (lower case): ``to``, ``from``,
     ``recording`` (the recording URL), ``length`` (seconds), and optionally
@@ -195,7 +191,6 @@ class StudioVoicemailSchema(_StepSchema):
     same event.
     """
 
-    step = "recording"
     hotline = fields.String(data_key="to", required=True, validate=PHONE_TEXT)
     caller = fields.String(data_key="from", required=True, validate=PHONE_TEXT)
     recording_url = fields.String(data_key="recording", required=True, validate=URL_TEXT)
@@ -223,14 +218,13 @@ class StudioVoicemailSchema(_StepSchema):
         return "studio:voicemail:" + hashlib.sha256(event["recording_url"].encode()).hexdigest()[:32]
 
 
-class TranscriptionSchema(_StepSchema):
+class TranscriptionSchema(_HotlineSchema):
     """Twilio's ``transcribeCallback`` (Bling's ``<Record>`` and Studio flows alike).
 
     Its supporter key is the recording's own, so while it waits for the
     voicemail to be posted it holds up nothing else of the supporter's.
     """
 
-    step = "transcription"
     transcription_sid = fields.String(data_key="TranscriptionSid", required=True, validate=TRANSCRIPTION_SID)
     status = fields.String(data_key="TranscriptionStatus", required=True, validate=STATUS_WORD)
     text = fields.String(data_key="TranscriptionText", load_default="", validate=validate.Length(max=20000))

@@ -1,8 +1,8 @@
 """Post a voicemail into the caller's Help Scout conversation, with its audio attached.
 
 Fed by Twilio's recording status callback for Bling's own ``<Record>``
-(``/bling/twilio_voice/recording``) and by Studio flows through the
-original ``/bling/twilio_voicemail``. The ``phone`` thread goes where the
+(route ``twilio-voice-recording``) and by Studio flows through the
+original voicemail endpoint (route ``twilio-voicemail``). The ``phone`` thread goes where the
 caller's texts go (same threading rule), says who called and for how long,
 and carries the recording's URL and — downloaded with the account's
 credentials when it fits Help Scout's attachment limit — the audio itself.
@@ -14,12 +14,12 @@ voicemail that finally cannot reach Help Scout texts the caller the
 
 from __future__ import annotations
 
-from . import calls
 from bling.clients.conversations import post_from_supporter, subject_for
 from bling.errors import TransportError
 from bling.clients.helpscout import HelpScoutError
 from bling.hookspecs import hookimpl
 from bling.phones import pretty, to_e164
+from bling.words import describe_duration
 from .recordings import recording_attachment
 
 #: Help Scout's answer to a request body it will not take.
@@ -53,7 +53,7 @@ def handle_event(context, event):
 
 def voicemail_text(phone: str, event: dict, note: str = "") -> str:
     """The thread text: who, how long, where to listen."""
-    text = (f"Voicemail from {pretty(phone)}, {calls.describe_duration(event['duration'])}.\n\n"
+    text = (f"Voicemail from {pretty(phone)}, {describe_duration(event['duration'])}.\n\n"
             f"Recording: {event['recording_url']}")
     return f"{text}\n\n({note})" if note else text
 

@@ -1,8 +1,8 @@
 """Call back from Help Scout: the sidebar widget, the dialer page and bridged calls.
 
 An agent looking at a hotline conversation sees a "Call back" link in a Help
-Scout sidebar app (``POST /bling/helpscout_app``). The link opens the dialer
-page (``GET /bling/dialer?t=<token>``) with a signed, expiring token bound to
+Scout sidebar app (route ``helpscout-app``). The link opens the dialer
+page (route ``dialer-page``, ``?t=<token>``) with a signed, expiring token bound to
 the conversation, mailbox, supporter number and agent. "Dial" asks Twilio to
 ring the agent's phone from the hotline number; the agent presses a key (so
 their voicemail can never start a call), then Twilio bridges the supporter

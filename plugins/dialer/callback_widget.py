@@ -1,6 +1,6 @@
 """The Help Scout sidebar widget: the supporter's number and a "Call back" link.
 
-Route ``POST /bling/helpscout_app`` (Help Scout's legacy dynamic app, signed
+Route ``helpscout-app`` (POST; Help Scout's legacy dynamic app, signed
 with HELPSCOUT_APP_SECRET). For a conversation in a hotline mailbox whose
 customer Bling can call — the blackhole e-mail or a phone on the customer —
 it answers the number and a link to the dialer carrying a fresh token bound
@@ -13,10 +13,12 @@ from __future__ import annotations
 from . import tokens, widget
 from .numbers import supporter_refusal
 from bling.hookspecs import hookimpl
+from bling.routing.urls import url_for
 from bling.phones import pretty
 from bling.payloads import customer_phone
 
-DIALER_PATH = "/bling/dialer"
+#: Name (in routes.toml) of the dialer page's route, which the Call back link opens.
+DIALER_PAGE_ROUTE = "dialer-page"
 
 
 @hookimpl
@@ -34,7 +36,6 @@ def sidebar_html(context, event: dict) -> str:
         return widget.line_html("This mailbox's hotline has no phone number to call from.")
     if not settings.secret_key:
         return widget.line_html("Call back is turned off: BLING_SECRET_KEY is not set on Bling.")
-    base = settings.public_base() or (context.request_base or "").rstrip("/")
     if not user.get("id"):
         return widget.line_html("Help Scout did not say which agent is asking, so Bling cannot make a call-back link.")
     supporter = customer_phone(event["customer"], settings.blackhole_domain)
@@ -47,4 +48,5 @@ def sidebar_html(context, event: dict) -> str:
     token = tokens.issue(settings.secret_key, conversation_id=int(ticket["id"]), conversation_number=ticket.get("number"),
                          mailbox_id=context.mailbox.mailbox_id, supporter=supporter, user_id=int(user["id"]),
                          agent_name=name, now=context.store.clock(), lifetime=settings.dialer_token_seconds)
-    return widget.callback_html(pretty(supporter), f"{base}{DIALER_PATH}?t={token}", settings.dialer_token_seconds // 60)
+    link = url_for(context, DIALER_PAGE_ROUTE) + "?t=" + token  # as issued: urlsafe base64, its "=" reads fine in a query
+    return widget.callback_html(pretty(supporter), link, settings.dialer_token_seconds // 60)

@@ -1,4 +1,4 @@
-"""The agent answered a call-back (``POST /bling/dialer/answer``, signed by Twilio).
+"""The agent answered a call-back (route ``dialer-answer``, signed by Twilio).
 
 Answers "Press any key to be connected to <supporter>" in a one-digit
 ``<Gather>``; without a key the call hangs up, so the agent's voicemail can

@@ -1,10 +1,10 @@
-"""Place a call-back (``POST /bling/dialer/call``): ring the agent from the hotline.
+"""Place a call-back (route ``dialer-call``, POST): ring the agent from the hotline.
 
 Takes only the token and the agent's phone; the supporter's number comes
 from the token alone. Refuses expired links, agent phones outside the
 allowed countries or of costly types, and calls over the limits (per link,
 per agent phone per hour, one at a time per link). Twilio is asked to ring
-the agent; on answer it fetches ``/bling/dialer/answer``.
+the agent; on answer it fetches the route ``dialer-answer``.
 
 The call is placed in the request, not in a background job: the agent is
 waiting on the page and must see at once if Twilio refused.
@@ -12,13 +12,13 @@ waiting on the page and must see at once if Twilio refused.
 
 from __future__ import annotations
 
-from bling_local_plugins.calls.calls import callback_url
 from . import tokens
 from .call_log import CallRefused, DialerCalls, Limits
 from .numbers import NumberRefused, agent_phone, allowed_countries, served_numbers, supporter_refusal
 from .ownership import refused, status_answer
-from .twiml import ANSWER_PATH, STATUS_PATH
+from .twiml import ANSWER_ROUTE, STATUS_ROUTE
 from bling.hookspecs import hookimpl
+from bling.routing.urls import url_for
 from bling.clients.twilio_api import TwilioAmbiguous, TwilioSendError, TwilioTransient
 
 #: Seconds the agent's phone rings before Twilio gives up.
@@ -63,8 +63,8 @@ def handle_event(context, event):
         return refused(str(ex), 429)
     try:
         placed = context.twilio.create_call(
-            from_=hotline, to=agent, url=callback_url(context, ANSWER_PATH, call=call["id"]),
-            status_callback=callback_url(context, STATUS_PATH, call=call["id"], leg="agent"), timeout=AGENT_RING_SECONDS)
+            from_=hotline, to=agent, url=url_for(context, ANSWER_ROUTE, call=call["id"]),
+            status_callback=url_for(context, STATUS_ROUTE, call=call["id"], leg="agent"), timeout=AGENT_RING_SECONDS)
     except TwilioAmbiguous as ex:  # it may ring: its callbacks will tell
         context.logger.warning("call %s: Twilio did not confirm the call: %s", call["id"], ex)
         call = log.unconfirmed(call["id"], "Twilio did not confirm the call")

@@ -1,4 +1,4 @@
-"""Cancel a call-back from the page (``POST /bling/dialer/cancel``).
+"""Cancel a call-back from the page (route ``dialer-cancel``).
 
 The call is marked cancelled first, so any TwiML Twilio asks for later
 hangs up (no supporter is dialled after a cancel, whatever the race).

@@ -1,8 +1,8 @@
-"""The agent pressed a key (``POST /bling/dialer/connect``, the ``<Gather>`` action).
+"""The agent pressed a key (route ``dialer-connect``, the ``<Gather>`` action).
 
 Dials the supporter — the number from the call log, which came from the
 signed token — with the hotline number as caller id; the supporter leg
-reports to ``/bling/dialer/call_status``. No key, a cancelled call, or a
+reports to route ``dialer-call-status``. No key, a cancelled call, or a
 request about another call hangs up.
 """
 

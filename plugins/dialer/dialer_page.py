@@ -1,4 +1,4 @@
-"""The dialer page (``GET /bling/dialer?t=<token>``): whom you call, your phone, Dial.
+"""The dialer page (route ``dialer-page``, ``GET …?t=<token>``): whom you call, your phone, Dial.
 
 The token's signature was checked at the edge; here its expiry is checked
 against the store's clock. An expired link gets a page saying so and how
@@ -8,7 +8,7 @@ to get a new one. The page carries a fresh CSRF value bound to the token.
 from __future__ import annotations
 
 from . import tokens
-from .page import dialer_page, refusal_page
+from .page import dialer_page, refusal_page, script_paths
 from .web import TITLES
 from bling.hookspecs import hookimpl
 
@@ -24,7 +24,7 @@ def handle_event(context, event):
         return refusal_page("No hotline number", "This mailbox's hotline has no phone number to call from.", 409)
     csrf = tokens.new_csrf(settings.secret_key, claims)
     return dialer_page(claims, event["token"], csrf, context.mailbox.number, settings.dialer_calls_per_token,
-                       sandbox_phone=_sandbox_phone(context) if settings.sandbox else None)
+                       script_paths(context), sandbox_phone=_sandbox_phone(context) if settings.sandbox else None)
 
 
 def _sandbox_phone(context) -> str | None:

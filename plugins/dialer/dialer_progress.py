@@ -1,4 +1,4 @@
-"""Follow a call-back's legs (``POST /bling/dialer/call_status``, Twilio status callbacks).
+"""Follow a call-back's legs (route ``dialer-call-status``, Twilio status callbacks).
 
 Moves the agent's or the supporter's leg forward in the call log (repeated
 or late callbacks never move it back), so the page shows the live status

@@ -1,4 +1,4 @@
-"""The live status of a call-back (``GET /bling/dialer/status?call=<id>``), for the page.
+"""The live status of a call-back (route ``dialer-status``, ``?call=<id>``), for the page.
 
 Answers ``{"call", "state", "message", "final"}`` in plain words: calling
 you…, answer and press a key…, connecting…, connected, ended (how), or the

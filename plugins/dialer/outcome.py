@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bling_local_plugins.calls.calls import describe_duration
+from bling.words import describe_duration
 from bling.phones import pretty
 from .call_log import TERMINAL
 

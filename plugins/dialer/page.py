@@ -22,11 +22,13 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from bling.phones import pretty, region_of
+from bling.routing.urls import route_path
 from .tokens import Claims
 
-CALL_PATH = "/bling/dialer/call"
-STATUS_PATH = "/bling/dialer/status"
-CANCEL_PATH = "/bling/dialer/cancel"
+#: Names (in routes.toml) of the routes the page's script talks to: Dial, the live status, Cancel.
+CALL_ROUTE = "dialer-call"
+STATUS_ROUTE = "dialer-status"
+CANCEL_ROUTE = "dialer-cancel"
 POLL_MILLISECONDS = 1000
 
 BASE_HEADERS = {
@@ -48,15 +50,25 @@ def _page_headers(nonce: str) -> dict:
     return {**BASE_HEADERS, "Content-Security-Policy": policy}
 
 
-def dialer_page(claims: Claims, token: str, csrf: str, hotline: str, calls_allowed: int,
+def script_paths(context) -> dict[str, str]:
+    """Where the page's script sends Dial, follows the call and sends Cancel: the routes' paths.
+
+    Paths alone, not URLs: the page talks only to its own origin (``connect-src 'self'``).
+    """
+    return {"callUrl": route_path(context, CALL_ROUTE), "statusUrl": route_path(context, STATUS_ROUTE),
+            "cancelUrl": route_path(context, CANCEL_ROUTE)}
+
+
+def dialer_page(claims: Claims, token: str, csrf: str, hotline: str, calls_allowed: int, paths: dict[str, str],
                 sandbox_phone: str | None = None) -> dict:
     """The dialer for one token: whom you call, your phone, Dial, live status, Cancel.
 
-    ``sandbox_phone``: in the sandbox, a fake agent phone to suggest (the page says SANDBOX).
+    ``paths``: ``script_paths`` of the request. ``sandbox_phone``: in the sandbox, a fake
+    agent phone to suggest (the page says SANDBOX).
     """
     nonce = secrets.token_urlsafe(16)
-    config = {"token": token, "csrf": csrf, "callUrl": CALL_PATH, "statusUrl": STATUS_PATH,
-              "cancelUrl": CANCEL_PATH, "pollMs": POLL_MILLISECONDS}
+    config = {"token": token, "csrf": csrf, "callUrl": paths["callUrl"], "statusUrl": paths["statusUrl"],
+              "cancelUrl": paths["cancelUrl"], "pollMs": POLL_MILLISECONDS}
     number = f" (conversation #{claims.conversation_number})" if claims.conversation_number else ""
     expires = datetime.fromtimestamp(claims.expires_at, timezone.utc).strftime("%H:%M")
     body = Template(_template("dialer.html")).substitute(

@@ -1,12 +1,12 @@
 """What each leg of a call-back hears (TwiML, built with the twilio library).
 
-1. Twilio rings the agent (``Url`` = ``/bling/dialer/answer``). On answer:
+1. Twilio rings the agent (``Url``: route ``dialer-answer``). On answer:
    "Press any key to be connected to …" in a ``<Gather numDigits=1>``; with
    no key (a voicemail box never presses one) the call hangs up.
-2. The key press (``/bling/dialer/connect``) dials the supporter with the
-   hotline as caller id; the supporter leg reports to ``/bling/dialer/call_status``.
+2. The key press (route ``dialer-connect``) dials the supporter with the
+   hotline as caller id; the supporter leg reports to route ``dialer-call-status``.
 
-Callback URLs carry the call id (``bling_local_plugins.calls.calls.callback_url``: absolute,
+Callback URLs carry the call id (``bling.routing.urls.url_for``: absolute,
 query sorted); Twilio signs them with the rest of the URL.
 """
 
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from bling_local_plugins.calls.calls import callback_url, spoken_number
+from bling.routing.urls import url_for
+from bling.words import spoken_number
 
-ANSWER_PATH = "/bling/dialer/answer"
-CONNECT_PATH = "/bling/dialer/connect"
-STATUS_PATH = "/bling/dialer/call_status"
+#: Names (in routes.toml) of the routes Twilio calls back during a call-back.
+ANSWER_ROUTE = "dialer-answer"
+CONNECT_ROUTE = "dialer-connect"
+STATUS_ROUTE = "dialer-call-status"
 #: Seconds the agent has to press a key after the prompt.
 KEY_TIMEOUT_SECONDS = 8
 #: Seconds the supporter's phone rings before the call gives up.
@@ -29,7 +31,7 @@ CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 def agent_prompt(context, call: dict) -> str:
     """On the agent's answer: ask for a key before anyone else is called."""
     response = VoiceResponse()
-    gather = response.gather(num_digits=1, action=callback_url(context, CONNECT_PATH, call=call["id"]), method="POST",
+    gather = response.gather(num_digits=1, action=url_for(context, CONNECT_ROUTE, call=call["id"]), method="POST",
                              timeout=KEY_TIMEOUT_SECONDS, finish_on_key="", action_on_empty_result=False)
     gather.say(f"Press any key to be connected to {spoken_number(call['supporter'])}.", loop=2)
     response.say("No key was pressed. Goodbye.")
@@ -42,7 +44,7 @@ def bridge(context, call: dict) -> str:
     response = VoiceResponse()
     response.say("Connecting.")
     dial = response.dial(caller_id=call["hotline"], timeout=SUPPORTER_RING_SECONDS)
-    dial.number(call["supporter"], status_callback=callback_url(context, STATUS_PATH, call=call["id"], leg="supporter"),
+    dial.number(call["supporter"], status_callback=url_for(context, STATUS_ROUTE, call=call["id"], leg="supporter"),
                 status_callback_event=" ".join(CALL_EVENTS), status_callback_method="POST")
     response.say("The call has ended. Goodbye.")
     response.hangup()

@@ -118,7 +118,7 @@ class DialerSchema(EventSchema):
 
 
 class DialerPageSchema(DialerSchema):
-    """``GET /bling/dialer?t=<token>``."""
+    """Route ``dialer-page``: ``GET …?t=<token>``."""
 
     class Meta:
         unknown = EXCLUDE  # links may pick up tracking parameters on the way
@@ -131,14 +131,14 @@ class DialerPageSchema(DialerSchema):
 
 
 class DialerCallSchema(DialerSchema):
-    """``POST /bling/dialer/call``: only the agent's phone (the supporter comes from the token)."""
+    """Route ``dialer-call`` (POST): only the agent's phone (the supporter comes from the token)."""
 
     content = "json"
     phone = fields.String(required=True, validate=validate.Length(max=40))
 
 
 class DialerStatusSchema(DialerSchema):
-    """``GET /bling/dialer/status?call=<id>``."""
+    """Route ``dialer-status``: ``GET …?call=<id>``."""
 
     class Meta:
         unknown = EXCLUDE
@@ -147,7 +147,7 @@ class DialerStatusSchema(DialerSchema):
 
 
 class DialerCancelSchema(DialerSchema):
-    """``POST /bling/dialer/cancel``: which call to end."""
+    """Route ``dialer-cancel`` (POST): which call to end."""
 
     content = "json"
     call = fields.String(required=True, validate=CALL_ID)

@@ -2,7 +2,7 @@
 
 Every SMS Bling sends through Twilio names a ``StatusCallback``: the public
 URL (``BLING_PUBLIC_URL``) of the route whose schema is
-``twilio_sms_status`` (``/bling/twilio_sms_status`` in routes.toml). Without
+``twilio_sms_status`` (route ``twilio-sms-status`` in routes.toml). Without
 a public URL, or without that route, no callback is asked for: the worker
 sends texts outside any request, so it cannot guess its own address.
 """

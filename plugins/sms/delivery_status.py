@@ -2,7 +2,7 @@
 
 Around every send (``transport_send_sms`` wrapper) the message sid is
 recorded with its supporter and conversation (``state['conversation_id']``).
-On the status route (``/bling/twilio_sms_status``, schema
+On the status route (``twilio-sms-status``, schema
 ``twilio_sms_status``; plugins/sms/delivery.py) each final status is kept —
 ``bling sms status`` reports it — and a text that ends ``failed`` or
 ``undelivered`` adds one note to its conversation with the reason in plain

@@ -1,6 +1,6 @@
 """Twilio's "primary handler fails" answer for texts, served by Bling itself.
 
-Twilio calls the number's SMS fallback URL when ``/bling/twilio_sms`` fails
+Twilio calls the number's SMS fallback URL when the SMS route (``twilio-sms``) fails
 (5xx, timeout). A TwiML Bin cannot be created through the API, so
 ``bling provision`` points the fallback here. The answer is rendered from
 configuration only, so it works while the store is down (the usual reason
