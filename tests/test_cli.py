@@ -30,6 +30,8 @@ def test_routes_prints_the_table_without_credentials(monkeypatch):
     assert result.exit_code == 0
     assert "/bling/twilio_sms" in result.output and "inbound_sms → opt_out" in result.output
     assert "/bling/helpscout_webhook" in result.output and "no_content" in result.output
+    (voicemail,) = [line for line in result.output.splitlines() if " /bling/twilio_voice/voicemail " in line]
+    assert voicemail.split()[0] == "twilio-voice-voicemail" and "voice_voicemail" in voicemail  # its name, its own step
 
 
 def test_routes_reports_a_bad_routes_file(monkeypatch, tmp_path):

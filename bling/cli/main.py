@@ -99,19 +99,19 @@ def _route_chains():
 
 @main.command()
 def routes() -> None:
-    """Print the route table: path, verifier, schema, chain, answer."""
+    """Print the route table: name, path, verifier, schema, chain, answer (code asks for a URL by name)."""
     try:
         chains, _pm, _infos = _route_chains()
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
-    rows = [("PATH", "VERIFY", "SCHEMA", "CHAIN", "ANSWER")]
+    rows = [("NAME", "PATH", "VERIFY", "SCHEMA", "CHAIN", "ANSWER")]
     for chain in chains:
         r = chain.route
         later = f" (then in a worker: {' → '.join(r.background)})" if r.background else ""
-        rows.append((r.path, r.verify, r.schema, " → ".join(r.chain) + later, r.respond))
-    rows.append(("/healthz", "-", "-", "-", "JSON"))
-    rows.append(("/metrics", "-", "-", "-", "Prometheus text"))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        rows.append((r.name or "-", r.path, r.verify, r.schema, " → ".join(r.chain) + later, r.respond))
+    rows.append(("-", "/healthz", "-", "-", "-", "JSON"))
+    rows.append(("-", "/metrics", "-", "-", "-", "Prometheus text"))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
