@@ -19,7 +19,7 @@ class Chain:
     """A route with its verifier, schema and chain resolved to objects."""
 
     route: Route
-    verifier: object
+    verifier: object | None  # None for a route that takes no HTTP request (methods = [])
     schema: object
     hooks: pluggy.PluginManager  # only this chain's plugins, in order
     background_hooks: pluggy.PluginManager | None = None  # respond = "chain" routes' worker part
@@ -67,7 +67,7 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
     chains = []
     for route in routes:
         where = f"{routes_path}: route {route.path}"
-        if route.verify not in verifiers:
+        if route.takes_http and route.verify not in verifiers:
             raise ConfigError(f"{where}: key 'verify': unknown verifier {route.verify!r} (known: {', '.join(sorted(verifiers))})")
         if route.schema not in schemas:
             raise ConfigError(f"{where}: key 'schema': unknown schema {route.schema!r} (known: {', '.join(sorted(schemas))})")
@@ -77,7 +77,7 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
             if name not in route.chain and name not in route.background:
                 raise ConfigError(f"{where}: key 'options.{name}': {name!r} is not in this route's chain")
             _check_option_keys(where, name, route.options[name], infos[name].module)
-        chains.append(Chain(route, verifiers[route.verify], schemas[route.schema](), chain_manager(plugins),
+        chains.append(Chain(route, verifiers.get(route.verify), schemas[route.schema](), chain_manager(plugins),
                             chain_manager(background) if background else None))
     return chains
 
