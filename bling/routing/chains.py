@@ -9,6 +9,7 @@ import pluggy
 from marshmallow import RAISE, Schema, ValidationError
 
 from bling.errors import ConfigError
+from bling.payloads import EventSchema
 from bling.routing.plugin_loader import PluginInfo, chain_manager
 from bling.routing.routes import Route
 
@@ -21,7 +22,7 @@ class Chain:
 
     route: Route
     verifier: object | None  # None for a route that takes no HTTP request (methods = [])
-    schema: object
+    schema: EventSchema
     hooks: pluggy.PluginManager  # only this chain's plugins, in order
     background_hooks: pluggy.PluginManager | None = None  # respond = "chain" routes' worker part
 
