@@ -84,7 +84,7 @@ def test_routes_toml_wires_the_package_into_a_chain(venv, tmp_path):
 def test_the_package_runs_in_the_chain_by_its_own_tests(venv, tmp_path):
     result = run_in(venv, tmp_path, "-m", "pytest", "-q", str(EXAMPLE))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "11 passed" in result.stdout.splitlines()[-1]
+    assert "13 passed" in result.stdout.splitlines()[-1]
 
 
 def test_the_package_is_not_importable_here():
