@@ -2,18 +2,81 @@
 
 It carries settings, the mailbox, API clients, the store, a logger, the
 plugin's options, a ``state`` dict that earlier plugins in the chain fill
-for later ones, and ``effect()``: the exactly-once wrapper for every
-external write.
+for later ones (its keys are the contract between plugins: :class:`ChainState`),
+and ``effect()``: the exactly-once wrapper for every external write.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypedDict
 
 from bling.errors import AmbiguousOutcome
 from bling.config.mailboxes import Mailbox
+
+if TYPE_CHECKING:  # types only: the services import the chains, which run plugins given a Context
+    import pluggy
+
+    from bling.clients.helpscout import HelpScoutClient
+    from bling.clients.twilio_api import TwilioGateway
+    from bling.config.mailbox_options import MailboxOptions
+    from bling.config.settings import Settings
+    from bling.routing.routes import Route
+    from bling.services import Services
+    from bling.store.core import Store
+
+
+class Customer(TypedDict):
+    """A Help Scout customer matched by phone (``customer_match``)."""
+
+    id: int
+    email: str | None
+
+
+class ChainState(TypedDict, total=False):
+    """Every key of ``context.state``: what one plugin of a chain leaves for the later ones.
+
+    The worker saves it with the job (so a retry resumes with it) and as the job's result
+    (``bling jobs show``). Each key says who sets it → who reads it. A key not declared here is
+    refused by tests/test_chain_state.py for the plugins in this repository; a plugin of another
+    package keeps its own keys under its own name (e.g. ``keyword_tags``).
+    """
+
+    # -- the supporter and their conversation --------------------------------------------
+    supporter: str | None            # E.164 phone of the supporter. inbound_sms, agent_reply, voicemail, transcription,
+    #                                  call_log → autoreply, after_hours, opt_out, agent_started
+    customer: Customer               # customer_match (a known customer) → clients/conversations.py (post as them)
+    new_to_helpscout: bool           # customer_match (no customer has this phone) → clients/conversations.py (create one)
+    conversation_id: int             # clients/conversations.py (posted), agent_reply, delivery_status → opt_out,
+    #                                  call_log, voicemail, inbound_sms (was it posted?), keyword_tagger (example)
+    first_contact: bool              # clients/conversations.py (no earlier conversation in the mailbox) → autoreply, voicemail
+    # -- agent replies (helpscout-webhook route) -------------------------------------------
+    skipped: str                     # agent_reply: why the reply was not texted (read by people: bling jobs show)
+    sms_sids: list[str]              # agent_reply: the texts sent → agent_started (thread a new conversation)
+    sms_error: int | str | None      # agent_reply: the transport's error code when texting failed (people)
+    now_threads_into: int            # agent_started: the conversation the supporter's texts now go to (people)
+    # -- replies Bling sends by itself ------------------------------------------------------
+    auto_reply_sid: str              # autoreply, voicemail: the auto-reply sent (people)
+    auto_reply_skipped: str          # autoreply: why none was sent (people)
+    auto_reply_error: str            # autoreply, voicemail: why sending failed (people)
+    after_hours_sid: str             # after_hours: the after-hours reply sent → autoreply (then sends none)
+    after_hours_skipped: str         # after_hours: why none was sent (people)
+    after_hours_error: str           # after_hours: why sending failed (people)
+    opt_out: str                     # opt_out: "stop" or "start", the keyword kind recorded (people)
+    opt_out_skipped: str             # opt_out: why a back-filled keyword changed nothing (people)
+    # -- delivery status (twilio-sms-status route) -----------------------------------------
+    status: str                      # delivery_status: the text's recorded status (people)
+    # -- calls ---------------------------------------------------------------------------------
+    outcome: str                     # call_log: how the call ended, e.g. "answered", "missed" (people)
+    answered_by: str | None          # call_log: the agent's phone that answered, None if unknown (people)
+    text_back_sid: str               # call_log: the missed-call text sent (people)
+    text_back_error: str             # call_log: why it could not be sent (people)
+    recording_not_attached: str      # recordings (set; cleared on a later success) → voicemail (says why in the thread)
+    posted_without_voicemail: bool   # transcription: posted on its own, its voicemail never came (people)
+    # -- the dialer ----------------------------------------------------------------------------
+    dialer_call: str                 # dialer_note: the call-back the note is about (people)
+    note_id: int                     # dialer_note: the note added (people)
 
 
 #: Attempts a job gets before it becomes a dead letter (the worker's rule; plugins read ``context.max_attempts``).
@@ -24,39 +87,39 @@ MAX_ATTEMPTS = 10
 class Context:
     """What a plugin may use; built per event by the edge or the worker."""
 
-    settings: Any
-    route: Any
-    services: Any
+    settings: Settings
+    route: Route
+    services: Services
     mailbox: Mailbox | None = None
     inbox_id: int | None = None
     attempt: int = 0
     max_attempts: int = MAX_ATTEMPTS
-    state: dict = field(default_factory=dict)
+    state: ChainState = field(default_factory=ChainState)  # type: ignore[arg-type]
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("bling"))
     request_base: str = ""  # scheme://host of the request being answered (callback URLs without BLING_PUBLIC_URL)
 
     @property
-    def store(self):
+    def store(self) -> Store:
         return self.services.store
 
     @property
-    def helpscout(self):
+    def helpscout(self) -> HelpScoutClient:
         return self.services.helpscout
 
     @property
-    def twilio(self):
+    def twilio(self) -> TwilioGateway:
         return self.services.twilio
 
     @property
-    def plugin_manager(self):
+    def plugin_manager(self) -> pluggy.PluginManager:
         return self.services.plugin_manager
 
-    def options(self, plugin: str) -> dict:
-        """Return routes.toml ``options.<plugin>`` for this route."""
+    def options(self, plugin: str) -> dict[str, Any]:
+        """Return this route's ``[route.options.<plugin>]`` as the plugin's ``Options`` schema loaded it at start-up."""
         return dict(self.route.options.get(plugin, {})) if self.route else {}
 
     @property
-    def mailbox_options(self):
+    def mailbox_options(self) -> MailboxOptions:
         """Per-mailbox settings from BLING_CONFIG, defaults filled in."""
         return self.settings.options(self.mailbox) if self.mailbox else self.settings.default_options
 

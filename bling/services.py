@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import pluggy
+
+from bling.errors import ConfigError
 from bling.jobs import pacing
 from bling.routing.chains import Chain, compile_chains
 from bling.clients.helpscout import HelpScoutClient, HelpScoutRateLimited
@@ -13,6 +17,9 @@ from bling.routing.routes import load_routes
 from bling.store.core import Store
 from bling.store.plugin_tables import declared_tables
 from bling.clients.twilio_api import TwilioGateway
+
+if TYPE_CHECKING:
+    from bling.config.settings import Settings
 
 #: Keep Bling's own spending under this share of Help Scout's per-minute limit.
 HELPSCOUT_BUDGET_SHARE = 0.8
@@ -60,18 +67,30 @@ class StoreBudget:
 class Services:
     """What every request and job of this process shares."""
 
-    settings: object
+    settings: Settings
     store: Store
-    helpscout: object
-    twilio: object
-    plugin_manager: object
+    helpscout: HelpScoutClient  # or a fake with the same methods (tests, sandbox)
+    twilio: TwilioGateway
+    plugin_manager: pluggy.PluginManager
     plugins: dict[str, PluginInfo]
     chains: list[Chain]
     metrics: Metrics = field(default_factory=Metrics)
+    _by_name: dict[str, Chain] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {chain.route.name: chain for chain in self.chains}  # chains are fixed after start-up
 
     @property
     def chains_by_path(self) -> dict[str, Chain]:
         return {chain.route.path: chain for chain in self.chains}
+
+    def chain_named(self, name: str) -> Chain:
+        """The chain of the route called ``name`` in routes.toml; ConfigError naming the file if none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name))
+            raise ConfigError(f"{self.settings.routes_path}: no route named {name!r} (known: {known})") from None
 
 
 def build_services(settings, *, store=None, helpscout=None, twilio=None,

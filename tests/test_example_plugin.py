@@ -86,7 +86,7 @@ def test_routes_toml_wires_the_package_into_a_chain(venv, tmp_path):
 def test_the_package_runs_in_the_chain_by_its_own_tests(venv, tmp_path):
     result = run_in(venv, tmp_path, "-m", "pytest", "-q", str(EXAMPLE))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "11 passed" in result.stdout.splitlines()[-1]
+    assert "13 passed" in result.stdout.splitlines()[-1]
 
 
 def test_a_feature_package_adds_its_command_and_runs_by_its_own_tests(venv, tmp_path):

@@ -82,10 +82,14 @@ def test_backfill_never_auto_replies(services, vcr):
     assert result["auto_reply_skipped"].startswith("back-fill")
 
 
-def test_the_route_refuses_every_http_request(client, services):
-    resp = client.simulate_post("/bling/mobilecommons_messages", json={"message_id": "1", "campaign_id": CAMPAIGN,
-                                                                       "from_": SUPPORTER, "body": "forged"})
-    assert resp.status_code == 403 and "Traceback" not in resp.text
+@pytest.mark.parametrize("method", ["POST", "GET", "PUT"])
+def test_the_route_refuses_every_http_request(client, services, method):
+    """The route takes no HTTP request (methods = []): 405 with an empty Allow, nothing recorded."""
+    resp = client.simulate_request(method, "/bling/mobilecommons_messages",
+                                   json={"message_id": "1", "campaign_id": CAMPAIGN, "from_": SUPPORTER, "body": "forged"})
+    assert resp.status_code == 405 and "Traceback" not in resp.text
+    if method != "PUT":  # Falcon answers methods with no responder itself
+        assert resp.headers["Allow"] == ""  # RFC 9110: an empty Allow, the resource allows no method
     assert services.store.rows() == []
 
 

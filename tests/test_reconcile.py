@@ -16,7 +16,7 @@ def test_missed_texts_are_ingested_once(client, services, vcr):
     post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))  # this one did arrive
     since = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
     counts = reconcile(services, since=since)
-    assert counts == {"seen": 2, "ingested": 1, "already": 1}  # the 24 Nov text is before `since`
+    assert counts == {"seen": 2, "ingested": 1, "already": 1, "ignored": 0, "invalid": 0}  # the 24 Nov text is before `since`
     rows = {r["key"]: r for r in services.store.rows()}
     missed = json.loads(rows["twilio:sms:MM77777777777777777777777777777777"]["payload"])
     assert missed["from_"] == "+16175550124" and missed["body"] == "Photo of the flyer"
@@ -45,5 +45,5 @@ def test_a_text_whose_webhook_may_still_come_is_left_for_the_next_run(client, se
     post_twilio(client, "/bling/twilio_sms", load_form("sms_basic"))
     since = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
     counts = reconcile(services, since=since, now=datetime(2026, 11, 25, 11, 22, tzinfo=timezone.utc))
-    assert counts == {"seen": 1, "ingested": 0, "already": 1}  # the 11:20 text is two minutes old
+    assert counts == {"seen": 1, "ingested": 0, "already": 1, "ignored": 0, "invalid": 0}  # the 11:20 text is two minutes old
     assert [r["key"] for r in services.store.rows()] == ["twilio:sms:SM11111111111111111111111111111111"]

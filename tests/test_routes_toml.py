@@ -17,6 +17,14 @@ verify = "twilio"
 schema = "twilio_sms"
 chain = ["inbound_sms", "autoreply"]
 '''
+HS = '''
+[[route]]
+path = "/bling/helpscout_webhook"
+verify = "helpscout"
+schema = "helpscout_conversation"
+chain = ["agent_reply"]
+respond = "no_content"
+'''
 
 
 def compile_text(tmp_path, text):
@@ -51,6 +59,16 @@ def test_defaults_of_a_minimal_route(tmp_path):
     (GOOD + 'respond = "xml"\n', ["key 'respond'"]),
     (GOOD + "background = [\"autoreply\"]\n", ["key 'background'", "only for respond"]),
     (GOOD + "[route.options.agent_reply]\nsources = ['web']\n", ["key 'options.agent_reply'", "not in this route's chain"]),
+    (HS + "[route.options.agent_reply]\nsorces = ['web']\n",
+     ["route /bling/helpscout_webhook", "key 'options.agent_reply.sorces'", "no option 'sorces' (known: sources)"]),
+    (HS + "[route.options.agent_reply]\nsources = 'web'\n", ["key 'options.agent_reply.sources'", "Not a valid list"]),
+    (HS + "[route.options.agent_reply]\nsources = []\n", ["key 'options.agent_reply.sources'", "name at least one source"]),
+    (GOOD + "[route.options.autoreply]\ntext = 'hi'\n", ["key 'options.autoreply'", "'autoreply' takes no options"]),
+    (GOOD + GOOD.replace("/bling/twilio_sms", "/bling/other").replace("[[route]]", '[[route]]\nname = "bling_twilio_sms"'),
+     ["[[route]] #2 (/bling/other)", "key 'name'", "'bling_twilio_sms' is already the name of [[route]] #1"]),
+    (GOOD.replace('verify = "twilio"\n', ""), ["key 'verify'", "Missing data", "methods = []"]),
+    (GOOD + "methods = []\n", ["key 'verify'", "takes no HTTP request", "remove the key"]),
+    (GOOD.replace('verify = "twilio"\n', "") + 'methods = []\nrespond = "chain"\n', ["key 'respond'", "must run in a worker"]),
     ("[[route]\npath = 1", ["TOML syntax error"]),
     ('[routes]\npath = "/x"\n', ["routes"]),
     ("", ["route"]),
@@ -63,6 +81,22 @@ def test_bad_routes_name_file_route_and_key(tmp_path, text, fragments):
     assert str(tmp_path / "routes.toml") in message
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_plugin_options_are_loaded_with_their_defaults(tmp_path):
+    """Every plugin of a route that declares Options gets its values, defaults filled in, whether or not
+    the route gives any; a plugin that declares none gets no entry."""
+    (given, bare), _ = compile_text(tmp_path, HS + "[route.options.agent_reply]\nsources = ['web', 'mobile']\n"
+                                    + HS.replace("/bling/helpscout_webhook", "/bling/hs2"))
+    assert given.route.options == {"agent_reply": {"sources": ["web", "mobile"]}}
+    assert bare.route.options == {"agent_reply": {"sources": ["web"]}}
+    (sms,), _ = compile_text(tmp_path, GOOD)
+    assert sms.route.options == {}
+
+
+def test_a_route_without_http_has_no_verifier(tmp_path):
+    (chain,), _ = compile_text(tmp_path, GOOD.replace('verify = "twilio"\n', "") + "methods = []\n")
+    assert (chain.route.takes_http, chain.route.verify, chain.verifier, chain.route.is_job) == (False, "", None, True)
 
 
 def test_missing_routes_file_is_named(tmp_path):

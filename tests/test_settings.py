@@ -115,6 +115,7 @@ def test_mailbox_options_file(tmp_path):
 
 @pytest.mark.parametrize("text,fragment", [
     ("[mailboxes.206906]\nauto_replyy = 'x'\n", "mailboxes.206906.auto_replyy: unknown option 'auto_replyy'"),
+    ("[mailboxes.206906]\nauto_reply = 5\n", "mailboxes.206906.auto_reply: Not a valid string"),  # a plugin's option
     ("[mailboxes.boston]\nauto_reply = 'x'\n", "must be a mailbox id"),
     ("[defaults]\nthread_cap = 100\n", "defaults.thread_cap"),
     ("[defaults\n", "TOML syntax error"),

@@ -108,7 +108,8 @@ def routes() -> None:
     for chain in chains:
         r = chain.route
         later = f" (then in a worker: {' → '.join(r.background)})" if r.background else ""
-        rows.append((r.name or "-", r.path, r.verify, r.schema, " → ".join(r.chain) + later, r.respond))
+        rows.append((r.name or "-", r.path, r.verify or "-", r.schema, " → ".join(r.chain) + later,
+                     r.respond if r.takes_http else "(no HTTP: fed by a loader)"))
     rows.append(("-", "/healthz", "-", "-", "-", "JSON"))
     rows.append(("-", "/metrics", "-", "-", "-", "Prometheus text"))
     widths = [max(len(row[i]) for row in rows) for i in range(6)]

@@ -1,10 +1,11 @@
 """The Falcon app: one generic endpoint class serves every route of routes.toml.
 
 Request path (ARCHITECTURE.md §3): read the raw body once (size-limited) →
-verify the sender before parsing anything → parse with the route's schema
-→ find the mailbox → triage (cheap, no I/O) → accept durably under the
-idempotency key (one INSERT: the inbox row is the queue) → answer at once. Only a failure to
-accept answers 5xx, so Twilio's fallback handler can tell the supporter.
+verify the sender before parsing anything → turn the body into fields →
+``accept`` (bling/routing/accept.py, the one way in for every event: load with
+the route's schema, key, find the mailbox, triage, one INSERT — the inbox row
+is the queue) → answer at once. Only a failure to accept answers 5xx, so
+Twilio's fallback handler can tell the supporter.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import logging
 from urllib.parse import parse_qsl
 
 import falcon
-from marshmallow import ValidationError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bling.context import Context
-from bling.payloads import refuse_nul_and_deep_nesting
+from bling.routing.accept import DUPLICATE, IGNORED, INVALID, NotRecorded, accept, describe_errors
 from bling.services import Services
 
 log = logging.getLogger("bling.edge")
@@ -57,26 +57,24 @@ class Endpoint:
             raise falcon.HTTPError(falcon.code_to_http_status(self.chain.verifier.failure_status),
                                    title="Signature check failed",
                                    description="The request signature is missing or does not match.")
-        event = self._parse(req, body)
-        settings = self.services.settings
-        mailbox = self.chain.schema.locate(event, settings)
-        context = Context(settings=settings, route=self.route, services=self.services, mailbox=mailbox,
-                          logger=log, request_base=req.prefix)
-        reason = "no configured mailbox for this event" if mailbox is None else self.chain.triage(context, event)
-        if reason:
+        try:
+            outcome = accept(self.services, self.route.name, self._parse(req, body), request_base=req.prefix)
+        except NotRecorded:
+            raise falcon.HTTPServiceUnavailable(description="The event could not be recorded; retry.") from None
+        if outcome.status == INVALID:
+            raise falcon.HTTPUnprocessableEntity(title="Invalid payload", description=describe_errors(outcome.errors))
+        if outcome.status == IGNORED:
             metrics.incr(f"webhook:{self.route.path}:ignored")
-            log.info("ignored %s event %s: %s", self.route.path, self._safe_key(event), reason)
             ignored_answer = getattr(self.chain.schema, "ignored_answer", None)  # e.g. a spoken apology
-            return self._answer(resp, context, ignored_answer(event) if ignored_answer else None)
+            return self._answer(resp, outcome.context, ignored_answer(outcome.event) if ignored_answer else None)
+        if outcome.status == DUPLICATE:
+            metrics.incr(f"webhook:{self.route.path}:duplicate")
         if not self.route.is_job:
-            if self.route.background:
-                self._accept(event, context)
-            results = [r for r in self.chain.handle(context, event) if r is not None]
+            results = [r for r in self.chain.handle(outcome.context, outcome.event) if r is not None]
             metrics.incr(f"webhook:{self.route.path}:rendered")
-            return self._answer(resp, context, results[0] if results else None)
-        self._accept(event, context)
+            return self._answer(resp, outcome.context, results[0] if results else None)
         metrics.incr(f"webhook:{self.route.path}:accepted")
-        self._answer(resp, context, None)
+        self._answer(resp, outcome.context, None)
 
     def _read_body(self, req) -> bytes:
         limit = self.services.settings.max_body_bytes
@@ -88,6 +86,7 @@ class Endpoint:
         return body
 
     def _parse(self, req, body: bytes) -> dict:
+        """The sender's fields (body, listed headers, signed query); the route's schema loads them in accept."""
         schema = self.chain.schema
         try:
             text = body.decode("utf-8")
@@ -107,25 +106,7 @@ class Endpoint:
                 data[field] = req.get_header(header) or ""
             for param, field in getattr(schema, "query", {}).items():  # Bling's own callback query (signed)
                 data[field] = req.get_param(param) or ""
-        try:
-            refuse_nul_and_deep_nesting(data)
-            return schema.load(data)
-        except ValidationError as ex:
-            raise falcon.HTTPUnprocessableEntity(title="Invalid payload",
-                                                 description=_describe_errors(ex.messages)) from None
-
-    def _accept(self, event: dict, context: Context) -> None:
-        schema, settings = self.chain.schema, self.services.settings
-        key = schema.idempotency_key(event)
-        try:
-            _inbox_id, new = self.services.store.accept(key, self.route.path, schema.supporter_key(event, settings), event,
-                                                        lane=self.route.lane)
-        except Exception:
-            log.exception("could not record %s event %s", self.route.path, key)
-            raise falcon.HTTPServiceUnavailable(description="The event could not be recorded; retry.") from None
-        if not new:
-            log.info("duplicate delivery of %s ignored", key)
-            self.services.metrics.incr(f"webhook:{self.route.path}:duplicate")
+        return data
 
     def _answer(self, resp, context: Context, result) -> None:
         respond = self.route.respond
@@ -147,24 +128,6 @@ class Endpoint:
             return
         resp.content_type = TWIML_TYPE
         resp.text = str(result)
-
-    def _safe_key(self, event: dict) -> str:
-        try:
-            return self.chain.schema.idempotency_key(event)
-        except Exception:
-            return "?"
-
-
-def _describe_errors(messages, prefix: str = "") -> str:
-    """Name each field at fault, e.g. 'MessageSid: Missing data for required field.'"""
-    if isinstance(messages, dict):
-        return "; ".join(_describe_errors(v, f"{prefix}.{k}" if prefix else str(k)) for k, v in messages.items())
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return f"{prefix}: {' '.join(messages)}"
-    if isinstance(messages, list):
-        return "; ".join(_describe_errors(m, prefix) for m in messages)
-    return f"{prefix}: {messages}"
-
 
 class Health:
     """GET /healthz: is the store reachable, how much work waits."""

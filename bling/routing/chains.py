@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pluggy
+from marshmallow import RAISE, Schema, ValidationError
 
 from bling.errors import ConfigError
+from bling.payloads import EventSchema
 from bling.routing.plugin_loader import PluginInfo, chain_manager
 from bling.routing.routes import Route
 
@@ -19,8 +21,8 @@ class Chain:
     """A route with its verifier, schema and chain resolved to objects."""
 
     route: Route
-    verifier: object
-    schema: object
+    verifier: object | None  # None for a route that takes no HTTP request (methods = [])
+    schema: EventSchema
     hooks: pluggy.PluginManager  # only this chain's plugins, in order
     background_hooks: pluggy.PluginManager | None = None  # respond = "chain" routes' worker part
 
@@ -67,7 +69,7 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
     chains = []
     for route in routes:
         where = f"{routes_path}: route {route.path}"
-        if route.verify not in verifiers:
+        if route.takes_http and route.verify not in verifiers:
             raise ConfigError(f"{where}: key 'verify': unknown verifier {route.verify!r} (known: {', '.join(sorted(verifiers))})")
         if route.schema not in schemas:
             raise ConfigError(f"{where}: key 'schema': unknown schema {route.schema!r} (known: {', '.join(sorted(schemas))})")
@@ -76,21 +78,56 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
         for name in route.options:
             if name not in route.chain and name not in route.background:
                 raise ConfigError(f"{where}: key 'options.{name}': {name!r} is not in this route's chain")
-            _check_option_keys(where, name, route.options[name], infos[name].module)
-        chains.append(Chain(route, verifiers[route.verify], schemas[route.schema](), chain_manager(plugins),
+        route = replace(route, options=load_options(where, route, infos))
+        chains.append(Chain(route, verifiers.get(route.verify), schemas[route.schema](), chain_manager(plugins),
                             chain_manager(background) if background else None))
     return chains
 
 
-def _check_option_keys(where: str, name: str, options: dict, module) -> None:
-    """A plugin lists the keys it reads in a module-level ``OPTIONS``; any other key is a typo."""
-    known = getattr(module, "OPTIONS", None)
-    if known is None:
-        return
-    for key in options:
-        if key not in known:
-            raise ConfigError(f"{where}: key 'options.{name}.{key}': plugin {name!r} has no option {key!r} "
-                              f"(known: {', '.join(sorted(known)) or 'none'})")
+def load_options(where: str, route: Route, infos: dict[str, PluginInfo]) -> dict[str, dict]:
+    """Each plugin's ``[route.options.<plugin>]`` loaded with the ``Options`` schema it declares.
+
+    A plugin takes options by declaring a marshmallow ``Schema`` class named ``Options`` (a module
+    attribute): its fields give the keys, their types and defaults. Every plugin of the route that
+    declares one gets its values (defaults when the route gives none); a key the schema lacks (a
+    typo), a bad value, or options for a plugin that declares none stop start-up naming the key.
+    """
+    loaded: dict[str, dict] = {}
+    for name in dict.fromkeys(route.chain + route.background):
+        given = route.options.get(name)
+        declared = options_schema(name, infos[name].module)
+        if declared is None:
+            if given is not None:
+                legacy = " (its OPTIONS tuple is no longer read: declare an Options schema)" \
+                    if hasattr(infos[name].module, "OPTIONS") else " (it declares no Options schema)"
+                raise ConfigError(f"{where}: key 'options.{name}': plugin {name!r} takes no options{legacy}")
+            continue
+        try:
+            loaded[name] = declared(unknown=RAISE).load(given or {})
+        except ValidationError as ex:
+            raise ConfigError(f"{where}: {_option_problem(name, declared, ex.messages)}") from None
+    return loaded
+
+
+def options_schema(name: str, module: object) -> type[Schema] | None:
+    """The plugin's ``Options`` schema class, or None when it takes no options."""
+    declared = getattr(module, "Options", None)
+    if declared is None:
+        return None
+    if not (isinstance(declared, type) and issubclass(declared, Schema)):
+        raise ConfigError(f"plugin {name!r}: Options must be a marshmallow Schema class, not {declared!r}")
+    return declared
+
+
+def _option_problem(name: str, declared: type[Schema], messages: dict) -> str:
+    """One sentence naming the first key at fault: an unknown key first (a typo), else a bad value."""
+    known = ", ".join(sorted(f.data_key or n for n, f in declared._declared_fields.items())) or "none"
+    unknown = sorted(k for k, v in messages.items() if v == ["Unknown field."])
+    if unknown:
+        return f"key 'options.{name}.{unknown[0]}': plugin {name!r} has no option {unknown[0]!r} (known: {known})"
+    key, problem = sorted(messages.items(), key=lambda item: str(item[0]))[0]
+    text = " ".join(problem) if isinstance(problem, list) and all(isinstance(p, str) for p in problem) else str(problem)
+    return f"key 'options.{name}.{key}': {text}"
 
 
 def _resolve(names, key: str, infos: dict[str, PluginInfo], where: str) -> list[tuple[str, object]]:

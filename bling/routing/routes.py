@@ -42,7 +42,7 @@ class Route:
 
     name: str
     path: str
-    verify: str
+    verify: str  # "" for a route that takes no HTTP request (methods = [])
     schema: str
     chain: tuple[str, ...]
     respond: str = "twiml"
@@ -51,6 +51,11 @@ class Route:
     methods: tuple[str, ...] = ("POST",)
     description: str = ""
     options: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def takes_http(self) -> bool:
+        """False for a route fed only by a loader (``methods = []``): every request gets 405."""
+        return bool(self.methods)
 
     @property
     def is_job(self) -> bool:
@@ -69,7 +74,7 @@ class _RouteSchema(Schema):
 
     name = fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_-]*$"))
     path = fields.String(required=True, validate=validate.Regexp(r"^/[A-Za-z0-9_/.-]*$", error="must start with / and hold only letters, digits, _ - . /"))
-    verify = fields.String(required=True)
+    verify = fields.String()  # required unless methods = [] (checked in load_routes)
     schema = fields.String(required=True)
     chain = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     respond = fields.String(load_default="twiml", validate=validate.OneOf(sorted(RESPONSES)))
@@ -117,6 +122,7 @@ def load_routes(path: str) -> list[Route]:
         if data["background"] and data["respond"] != "chain":
             raise ConfigError(f"{path}: {label}: key 'background': only for respond = \"chain\" routes "
                               "(a job route's chain already runs in the background)")
+        _check_http(path, label, data)
         name = data.get("name") or data["path"].strip("/").replace("/", "_") or "root"
         if name in named:
             raise ConfigError(f"{path}: {label}: key 'name': {name!r} is already used by {named[name]}")
@@ -125,7 +131,7 @@ def load_routes(path: str) -> list[Route]:
             Route(
                 name=name,
                 path=data["path"],
-                verify=data["verify"],
+                verify=data.get("verify", ""),
                 schema=data["schema"],
                 chain=tuple(data["chain"]),
                 respond=data["respond"],
@@ -139,6 +145,24 @@ def load_routes(path: str) -> list[Route]:
     if not routes:
         raise ConfigError(f"{path}: no [[route]] tables")
     return routes
+
+
+def _check_http(path: str, label: str, data: dict) -> None:
+    """``verify`` proves an HTTP sender, so a route takes it exactly when it takes HTTP requests.
+
+    ``methods = []`` is a route no HTTP request may feed (a loader's, e.g. Mobile Commons, which
+    cannot sign): it names the chain its events run, answers every request 405 and has nothing
+    to verify or to answer, so it must run that chain in a worker.
+    """
+    if data["methods"] and "verify" not in data:
+        raise ConfigError(f"{path}: {label}: key 'verify': Missing data for required field "
+                          "(only a route with methods = [] takes no HTTP request and has no verifier)")
+    if not data["methods"] and "verify" in data:
+        raise ConfigError(f"{path}: {label}: key 'verify': a route with methods = [] takes no HTTP request, "
+                          "so there is nothing to verify; remove the key")
+    if not data["methods"] and data["respond"] == "chain":
+        raise ConfigError(f"{path}: {label}: key 'respond': a route with methods = [] answers no request; "
+                          "its chain must run in a worker (leave respond out)")
 
 
 def _first_problem(messages: dict) -> str:

@@ -22,11 +22,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bling.errors import PermanentError
+from marshmallow import Schema, fields, validate
+
 from bling.hookspecs import hookimpl
 
 NAME = "keyword_tagger"
-OPTIONS = ("keywords",)  # [route.options.keyword_tagger] keys; Bling refuses any other at start-up
+
+
+class Options(Schema):
+    """``[route.options.keyword_tagger]``: Bling loads it at start-up and refuses any other key or a bad value."""
+
+    #: word → tag, e.g. ``{ ballot = "voting" }``
+    keywords = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.Regexp(r"\S", error="a tag must not be blank")),
+                           load_default=dict)
 
 
 @hookimpl
@@ -43,12 +51,8 @@ def handle_event(context, event):
 
 
 def keywords(options: dict) -> dict[str, str]:
-    """``keywords`` from ``[route.options.keyword_tagger]``: word → tag."""
-    table = options.get("keywords", {})
-    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                              for k, v in table.items()):
-        raise PermanentError(f"routes.toml: [route.options.{NAME}] keywords must be a table of word = \"tag\"")
-    return {_fold(word): tag.strip() for word, tag in table.items() if word.strip()}
+    """``keywords`` from ``[route.options.keyword_tagger]`` (validated by ``Options`` at start-up): word → tag."""
+    return {_fold(word): tag.strip() for word, tag in options["keywords"].items() if word.strip()}
 
 
 def matching_tags(text: str, table: dict[str, str]) -> list[str]:

@@ -3,7 +3,7 @@
 from bling.hookspecs import hookimpl
 from bling.declarations import PeriodicTask, Setting
 
-from .events import bling_schemas, bling_verifiers  # noqa: F401  (the loader's payloads; its route takes no HTTP request)
+from .events import bling_schemas  # noqa: F401  (the loader's payloads; its route takes no HTTP request)
 
 #: Modules that are plugins in their own right.
 PLUGINS = ("mobilecommons_transport",)

@@ -1,11 +1,11 @@
-"""The Mobile Commons route's payload schema and verifier.
+"""The Mobile Commons route's payload schema.
 
 Mobile Commons cannot sign a request, so no HTTP request may feed Bling a
-Mobile Commons text: the route's verifier (``loader_only``) refuses every
-one, and ``bling mobilecommons load`` accepts the messages it fetched
-itself (authenticated, from Mobile Commons' API) under the route's path.
-The route still lives in routes.toml, so the chain those texts run is as
-visible and editable as any other.
+Mobile Commons text: the route says ``methods = []`` (every request gets
+405, and there is no verifier), and ``bling mobilecommons load`` accepts
+the messages it fetched itself (authenticated, from Mobile Commons' API)
+through ``bling.routing.accept``. The route still lives in routes.toml, so the
+chain those texts run is as visible and editable as any other.
 """
 
 from __future__ import annotations
@@ -49,20 +49,7 @@ class MobileCommonsMessageSchema(EventSchema):
         return f"mobilecommons:{event['campaign_id']}|{to_e164(event['from_']) or event['from_']}"
 
 
-class LoaderOnly:
-    """Refuse every HTTP request: this route's events come from a loader."""
-
-    failure_status = 403
-
-    def verify(self, req, body, settings) -> bool:
-        return False
-
-
 @hookimpl
 def bling_schemas():
     return {"mobilecommons_message": MobileCommonsMessageSchema}
 
-
-@hookimpl
-def bling_verifiers():
-    return {"loader_only": LoaderOnly()}

@@ -2,12 +2,12 @@
 
 Mobile Commons cannot sign a webhook, so Bling fetches received messages
 through the API (``bling mobilecommons load``, and every few minutes in the
-worker) and feeds them into the same pipeline as a Twilio text: the route
-whose schema is ``mobilecommons_message`` (routes.toml) gives the chain;
-its campaign gives the mailbox (BLING_MAILBOXES); the message id is the
-idempotency key, so a message is never ingested twice whatever the
-overlap; the chain's triage runs as at the edge; accepted events are
-queued for the worker. A stored cursor remembers how far the last run got.
+worker) and feeds them through the host's one way in (``bling.routing.accept``, the same as
+a Twilio text's webhook) into the route named ``mobilecommons-messages``
+(routes.toml; it takes no HTTP request) which gives the chain; its campaign
+gives the mailbox (BLING_MAILBOXES); the message id is the idempotency key,
+so a message is never ingested twice whatever the overlap; the chain's
+triage runs as at the edge; accepted events are queued for the worker. A stored cursor remembers how far the last run got.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from marshmallow import ValidationError
-
-from bling.context import Context
 from bling.errors import ConfigError
+from bling.routing.accept import ACCEPTED, DUPLICATE, IGNORED, accept
 from .client import MobileCommonsClient
 from .events import TRANSPORT
 from .shapes import ReceivedMessage
 
 log = logging.getLogger("bling.mobilecommons")
 
-SCHEMA = "mobilecommons_message"
+#: The route (routes.toml ``name``) whose chain the loaded texts run; it takes no HTTP request (``methods = []``).
+ROUTE = "mobilecommons-messages"
 CURSOR = "mobilecommons:received"
 #: Re-read this much before the cursor: a message may be listed a little after it arrived.
 OVERLAP = timedelta(minutes=10)
@@ -88,37 +87,24 @@ def fetch(services, since: datetime, until: datetime, client: MobileCommonsClien
 
 
 def ingest(services, messages: Iterable[ReceivedMessage], summary: LoadSummary, auto_reply: bool = True) -> LoadSummary:
-    """Accept each message through the Mobile Commons route, exactly once."""
-    chain = _chain(services)
-    settings, store = services.settings, services.store
+    """Accept each message through the Mobile Commons route (``bling.routing.accept``), exactly once."""
+    _check_route(services)
+    settings = services.settings
     for message in messages:
         summary.fetched += 1
-        mailbox = settings.mailbox_for(TRANSPORT, message.campaign_id or "")
-        if mailbox is None:
+        if settings.mailbox_for(TRANSPORT, message.campaign_id or "") is None:
             summary.unmapped[message.campaign_id or "(none)"] += 1
             continue
-        try:
-            event = chain.schema.load(_payload(message, auto_reply))
-        except ValidationError as ex:
-            summary.invalid += 1
-            log.warning("Mobile Commons message %s is not usable: %s", message.id, ex.messages)
-            continue
-        key = chain.schema.idempotency_key(event)
-        if store.has_key(key):
+        outcome = accept(services, ROUTE, _payload(message, auto_reply), via="mobilecommons load", check_first=True,
+                         accepted_level=logging.INFO)
+        if outcome.status == ACCEPTED:
+            summary.loaded += 1  # accepted is queued: a worker claims it
+        elif outcome.status == DUPLICATE:
             summary.duplicates += 1
-            continue
-        context = Context(settings=settings, route=chain.route, services=services, mailbox=mailbox, logger=log)
-        reason = chain.triage(context, event)
-        if reason:
+        elif outcome.status == IGNORED:
             summary.ignored += 1
-            log.info("ignored Mobile Commons message %s: %s", key, reason)
-            continue
-        _inbox_id, new = store.accept(key, chain.route.path, chain.schema.supporter_key(event, settings), event,
-                                      lane=chain.route.lane)
-        if not new:
-            summary.duplicates += 1
-            continue
-        summary.loaded += 1  # accepted is queued: a worker claims it
+        else:
+            summary.invalid += 1
     return summary
 
 
@@ -148,12 +134,15 @@ def scheduled_load(services) -> dict | None:
     return summary.as_dict()
 
 
-def _chain(services):
-    for chain in services.chains:
-        if chain.route.schema == SCHEMA and chain.job_hooks is not None:
-            return chain
-    raise ConfigError(f"{services.settings.routes_path}: no route with schema = \"{SCHEMA}\" runs a job chain; "
-                      "add the Mobile Commons route (see docs/mobilecommons.md)")
+def _check_route(services) -> None:
+    """The route must exist and run a job chain, or every message would be lost: stop first."""
+    try:
+        chain = services.chain_named(ROUTE)
+    except ConfigError as ex:
+        raise ConfigError(f"{ex}; add the Mobile Commons route (see docs/mobilecommons.md)") from None
+    if chain.job_hooks is None:
+        raise ConfigError(f"{services.settings.routes_path}: route {ROUTE!r} must run its chain in a worker "
+                          "(respond = \"chain\" without background would drop every message)")
 
 
 def _payload(message: ReceivedMessage, auto_reply: bool) -> dict:

@@ -21,6 +21,8 @@ thread ``source.type`` values accepted (default ``["web"]``).
 
 from __future__ import annotations
 
+from marshmallow import Schema, fields, validate
+
 from bling.clients.conversations import add_note
 from bling.errors import TransportError
 from bling.hookspecs import hookimpl
@@ -32,12 +34,19 @@ from .text import html_to_text, split_sms
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
 AGENT_STARTED_EVENT = "convo.created"  # an agent's new phone conversation: its first thread is the reply
 REPLY_TYPES = {"message", "reply"}
-OPTIONS = ("sources",)  # [route.options.agent_reply] keys; any other stops start-up
+
+
+class Options(Schema):
+    """``[route.options.agent_reply]`` in routes.toml (loaded at start-up; any other key stops it)."""
+
+    #: Thread ``source.type`` values whose replies are texted ("mobile" adds the Help Scout app).
+    sources = fields.List(fields.String(validate=validate.Length(min=1)), load_default=lambda: ["web"],
+                          validate=validate.Length(min=1, error="name at least one source"))
 
 
 def skip_reason(context, thread: dict) -> str | None:
     """Why this thread must not be texted, or None if it should be."""
-    sources = context.options("agent_reply").get("sources", ["web"])
+    sources = context.options("agent_reply")["sources"]
     if thread.get("type") not in REPLY_TYPES:
         return f"newest thread is a {thread.get('type') or 'untyped'} thread, not an agent reply"
     if thread.get("state", "published") != "published":

@@ -66,7 +66,8 @@ def reconcile(since: str) -> None:
 
     services = services_or_exit()
     counts = run(services, since=parse_since(since))
-    click.echo(f"{counts['seen']} received, {counts['ingested']} ingested, {counts['already']} already in Bling")
+    click.echo(f"{counts['seen']} received, {counts['ingested']} ingested, {counts['already']} already in Bling, "
+               f"{counts['ignored']} ignored, {counts['invalid']} invalid")
 
 
 COMMANDS = (sms, reconcile)

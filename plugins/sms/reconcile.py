@@ -2,15 +2,20 @@
 
 Lists each hotline number's recent inbound messages through Twilio's API
 (older than ``IN_FLIGHT``: a younger one's webhook may be on its way) and
-accepts any whose MessageSid the inbox does not hold, under the same
-idempotency key as the webhook — so a text is never ingested twice, by
-whichever path arrives second.
+feeds each, as the webhook's form would carry it, through the host's one
+way in (``bling.routing.accept``) into the SMS route: the same schema, the same
+idempotency key (a text is never ingested twice, by whichever path arrives
+second) and the same triage as the webhook. An MMS's media are listed only
+for a text the inbox does not hold yet.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+
+from bling.errors import ConfigError
+from bling.routing.accept import ACCEPTED, DUPLICATE, IGNORED, accept
 
 log = logging.getLogger("bling.reconcile")
 
@@ -19,17 +24,19 @@ DEFAULT_WINDOW = timedelta(hours=2)
 #: Texts younger than this are left alone: their webhook may still be on its way (Twilio waits
 #: 15 s per try and tries again), and ingesting one first would put it ahead of texts sent before it.
 IN_FLIGHT = timedelta(minutes=5)
-SMS_SCHEMA = "twilio_sms"
+#: The route (routes.toml ``name``) whose webhook the missed texts stand in for.
+SMS_ROUTE = "twilio-sms"
 
 
 def reconcile(services, since: datetime | None = None, now: datetime | None = None) -> dict[str, int]:
     """Accept missing inbound texts for every Twilio hotline; return counts."""
     now = now or datetime.fromtimestamp(services.store.clock(), timezone.utc)
     since = since or now - DEFAULT_WINDOW
-    chain = next((c for c in services.chains if c.route.schema == SMS_SCHEMA), None)
-    counts = {"seen": 0, "ingested": 0, "already": 0}
-    if chain is None:
-        log.warning("no route uses the %s schema: nothing to reconcile into", SMS_SCHEMA)
+    counts = {"seen": 0, "ingested": 0, "already": 0, "ignored": 0, "invalid": 0}
+    try:
+        services.chain_named(SMS_ROUTE)
+    except ConfigError as ex:
+        log.warning("nothing to reconcile into: %s", ex)
         return counts
     for mailbox in services.settings.mailboxes:
         if mailbox.transport != "twilio":
@@ -38,21 +45,28 @@ def reconcile(services, since: datetime | None = None, now: datetime | None = No
             if message["date_sent"] and message["date_sent"] > now - IN_FLIGHT:
                 continue  # its webhook may still arrive: the next run decides
             counts["seen"] += 1
-            event = {"message_sid": message["sid"], "account_sid": services.settings.twilio_account_sid,
-                     "from_": message["from"], "to": message["to"], "body": message["body"],
-                     "num_media": message["num_media"], "media": [], "messaging_service_sid": None,
-                     "opt_out_type": None}
-            key = chain.schema.idempotency_key(event)
-            if services.store.has_key(key):
-                counts["already"] += 1
-                continue
-            if message["num_media"]:
-                event["media"] = services.twilio.list_media(message["sid"])
-            _inbox_id, new = services.store.accept(key, chain.route.path, chain.schema.supporter_key(event, services.settings),
-                                                   event, lane=chain.route.lane)
-            if new:
-                counts["ingested"] += 1
-                log.warning("reconciled text %s from Twilio's records (the webhook never arrived)", key)
-            else:
-                counts["already"] += 1
+            outcome = accept(services, SMS_ROUTE, _form(message, services.settings.twilio_account_sid), via="reconcile",
+                             check_first=True, complete=_with_media(services, message),
+                             accepted_level=logging.WARNING)  # the webhook never arrived: worth a look
+            counts[{ACCEPTED: "ingested", DUPLICATE: "already", IGNORED: "ignored"}.get(outcome.status, "invalid")] += 1
     return counts
+
+
+def _form(message: dict, account_sid: str) -> dict:
+    """The fields Twilio's webhook would have posted for ``message`` (media added by ``_with_media``)."""
+    return {"MessageSid": message["sid"], "AccountSid": account_sid, "From": message["from"], "To": message["to"],
+            "Body": message["body"], "NumMedia": str(message["num_media"])}
+
+
+def _with_media(services, message: dict):
+    """Add an MMS's ``MediaUrl<N>``/``MediaContentType<N>`` (one API call, only for a text Bling lacks)."""
+    if not message["num_media"]:
+        return None
+
+    def complete(form: dict) -> dict:
+        form = dict(form)
+        for index, item in enumerate(services.twilio.list_media(message["sid"])):
+            form[f"MediaUrl{index}"], form[f"MediaContentType{index}"] = item["url"], item["content_type"]
+        return form
+
+    return complete

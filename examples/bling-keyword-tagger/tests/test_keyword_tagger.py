@@ -53,8 +53,21 @@ def test_keywords_match_whole_words_ignoring_case_and_unicode_form(body, tags):
     assert matching_tags(body, table) == tags
 
 
-def test_bad_options_name_the_table():
-    from bling.errors import PermanentError
+@pytest.mark.parametrize("options, problem", [
+    ({"keywords": ["ballot"]}, "key 'options.keyword_tagger.keywords': Not a valid mapping type."),
+    ({"keywords": {"vote": " "}}, "key 'options.keyword_tagger.keywords': "),
+    ({"keyword": {"vote": "voting"}}, "key 'options.keyword_tagger.keyword': plugin 'keyword_tagger' has no option 'keyword' (known: keywords)"),
+])
+def test_bad_options_stop_start_up_naming_the_key(options, problem):
+    import bling_keyword_tagger
+    from bling.errors import ConfigError
+    from bling.routing.chains import load_options
+    from bling.routing.plugin_loader import PluginInfo
+    from bling.routing.routes import Route
 
-    with pytest.raises(PermanentError, match=r"\[route.options.keyword_tagger\] keywords"):
-        keywords({"keywords": ["ballot"]})
+    route = Route(name="sms", path="/bling/twilio_sms", verify="twilio", schema="twilio_sms",
+                  chain=("keyword_tagger",), options={"keyword_tagger": options})
+    infos = {"keyword_tagger": PluginInfo("keyword_tagger", "test", bling_keyword_tagger)}
+    with pytest.raises(ConfigError) as ex:
+        load_options("routes.toml: route /bling/twilio_sms", route, infos)
+    assert str(ex.value).startswith(f"routes.toml: route /bling/twilio_sms: {problem}")
