@@ -65,7 +65,7 @@ def test_defaults_of_a_minimal_route(tmp_path):
     (HS + "[route.options.agent_reply]\nsources = []\n", ["key 'options.agent_reply.sources'", "name at least one source"]),
     (GOOD + "[route.options.autoreply]\ntext = 'hi'\n", ["key 'options.autoreply'", "'autoreply' takes no options"]),
     (GOOD + GOOD.replace("/bling/twilio_sms", "/bling/other").replace("[[route]]", '[[route]]\nname = "bling_twilio_sms"'),
-     ["[[route]] #2 (/bling/other)", "key 'name'", "'bling_twilio_sms' is already the name of [[route]] #1"]),
+     ["[[route]] #2 (/bling/other)", "key 'name'", "'bling_twilio_sms' is already used by [[route]] #1"]),
     (GOOD.replace('verify = "twilio"\n', ""), ["key 'verify'", "Missing data", "methods = []"]),
     (GOOD + "methods = []\n", ["key 'verify'", "takes no HTTP request", "remove the key"]),
     (GOOD.replace('verify = "twilio"\n', "") + 'methods = []\nrespond = "chain"\n', ["key 'respond'", "must run in a worker"]),
