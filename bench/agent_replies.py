@@ -1,9 +1,9 @@
-"""Agents' replies during the burst: signed Help Scout webhooks to conversations in the double.
+"""Agents' replies during the burst: signed Help Scout webhooks to conversations in the fake.
 
 Issue 11: an agent's reply reaches the supporter's phone within seconds
 even while the inbound backlog drains (the SMS needs no Help Scout budget;
 its note may wait its turn). Each reply goes to its own supporter, who has
-a phone conversation in the double and in Bling's map (so Bling knows the
+a phone conversation in the fake and in Bling's map (so Bling knows the
 number without a Help Scout call), and whose newest thread is the agent's
 published reply written in the web UI — what ``plugins/sms/agent_reply.py``
 accepts. The payload is the v2 webhook (``convo.agent.reply.created``, the
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from fifo import percentile
-from helpscout_double import HelpScoutDouble, iso
+from bling_fakes.helpscout import HelpScoutFake, iso
 from loadgen import signed_helpscout
 
 from bling.phones import blackhole_email
@@ -31,7 +31,7 @@ SENT_NOTE = "Bling sent this reply as an SMS"
 
 @dataclass
 class Reply:
-    tag: str  # in the reply's text, so its SMS can be found in the Twilio double
+    tag: str  # in the reply's text, so its SMS can be found in the Twilio fake
     phone: str
     email: str
     conversation_id: int
@@ -45,7 +45,7 @@ class Reply:
 class AgentReplies:
     """Seeds the supporters, sends the webhooks spread over ``spread`` seconds, then measures."""
 
-    double: HelpScoutDouble
+    double: HelpScoutFake
     path: str
     secret: str
     mailbox_id: int
@@ -88,7 +88,7 @@ class AgentReplies:
 
     def _payload(self, reply: Reply) -> dict:
         """The v2 webhook body: the conversation with the agent's new reply as its newest thread."""
-        thread = self.double.seed_agent_reply(reply.conversation_id, f"We will call you back today {reply.tag}")
+        thread = self.double.agent_reply(reply.conversation_id, f"We will call you back today {reply.tag}")
         reply.thread_id = thread.id
         customer = {"id": reply.customer_id, "email": reply.email}
         agent = {"id": 77, "type": "user", "first": "Jane", "last": "Agent", "email": "jane@hotline.example.org"}
@@ -113,7 +113,7 @@ class AgentReplies:
         return {key: "reply" for r in self.replies for key in (r.phone, r.email)}
 
     def measure(self, sms: list, held_keys: set[str] = frozenset()) -> dict:
-        """SMS latency after the webhook, and the notes Bling posted in the double.
+        """SMS latency after the webhook, and the notes Bling posted in the fake.
 
         ``held_keys``: job keys the SIGKILLed worker held; those replies wait
         out its lease, so the p95 is also given without them.

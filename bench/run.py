@@ -41,9 +41,11 @@ import procs  # noqa: E402
 import report  # noqa: E402
 from agent_replies import AgentReplies  # noqa: E402
 from fifo import percentile, strict_fifo_done  # noqa: E402
-from helpscout_double import HelpScoutDouble  # noqa: E402
 from loadgen import SMS_PATH, merge, new_message_sid, run_load, signed_sms  # noqa: E402
-from twilio_double import TwilioDouble  # noqa: E402
+
+from bling_fakes.helpscout import HelpScoutFake  # noqa: E402
+from bling_fakes.state import FakeState  # noqa: E402
+from bling_fakes.twilio import TwilioFake  # noqa: E402
 
 from bling.routing.plugin_loader import mount_local_plugins  # noqa: E402
 mount_local_plugins(ROOT / "plugins")
@@ -56,6 +58,7 @@ from bling.jobs.worker import LEASE_SECONDS  # noqa: E402
 PUBLIC_URL = "https://hotline.example.com"
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+HELPSCOUT_CLIENT = ("bench-client", "bench-secret")
 HOTLINE = "+16175550100"
 MAILBOX_ID = 206906
 BLACKHOLE = "blackhole.example.org"
@@ -64,10 +67,10 @@ BLING = str(Path(sys.executable).with_name("bling"))
 
 
 def bling_env(store_url: str, helpscout_url: str = "http://127.0.0.1:9", twilio_url: str = "http://127.0.0.1:9") -> dict:
-    """Bling's environment: fake credentials, one hotline, the doubles (an unused port by default)."""
+    """Bling's environment: fake credentials, one hotline, the fakes (an unused port by default)."""
     env = dict(os.environ)
     env.update({
-        "HELPSCOUT_API_CLIENT_ID": "bench-client", "HELPSCOUT_API_CLIENT_SECRET": "bench-secret",
+        "HELPSCOUT_API_CLIENT_ID": HELPSCOUT_CLIENT[0], "HELPSCOUT_API_CLIENT_SECRET": HELPSCOUT_CLIENT[1],
         "HELPSCOUT_WEBHOOK_SECRET": "bench-webhook-secret", "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "BLACKHOLE_DOMAIN": BLACKHOLE,
         "BLING_MAILBOXES": f"twilio:{HOTLINE}:{MAILBOX_ID}", "BLING_PUBLIC_URL": PUBLIC_URL,
@@ -188,7 +191,7 @@ def designed_units(kind: str) -> int:
     return {"new": 3, "mapped": 2, "searched": 3}[kind]
 
 
-def seed_returning(double: HelpScoutDouble, store_url: str, texts: list[Text]) -> None:
+def seed_returning(double: HelpScoutFake, store_url: str, texts: list[Text]) -> None:
     """Returning supporters already have a conversation (a day old) and their blackhole customer in
     Help Scout; mapped ones are in Bling's map too."""
     store = Store(store_url)
@@ -218,7 +221,7 @@ def sid_of(thread) -> str | None:
     return thread.text.split("[", 1)[1].split("]", 1)[0]
 
 
-def arrived_sids(double: HelpScoutDouble) -> Counter:
+def arrived_sids(double: HelpScoutFake) -> Counter:
     """How many customer threads carry each bench text's MessageSid."""
     return Counter(sid for sid in map(sid_of, double.all_threads()) if sid)
 
@@ -254,7 +257,7 @@ def drop_postgres_schema(base_url: str, schema: str) -> None:
 
 
 def burst_part(args, store: str, work: Path, logs: Path) -> dict:
-    """Texts at once, drained against the doubles, agents' replies injected, a worker SIGKILLed mid-way.
+    """Texts at once, drained against the fakes, agents' replies injected, a worker SIGKILLed mid-way.
 
     ``store`` "sqlite": `bling serve` as deployed (web + its worker) on a
     fresh SQLite file. A PostgreSQL URL: several machines' layout —
@@ -268,8 +271,9 @@ def burst_part(args, store: str, work: Path, logs: Path) -> dict:
         store_url = f"sqlite:///{work / 'burst.db'}"
     else:
         store_url, schema = postgres_schema_url(store, "burst")
-    helpscout = HelpScoutDouble(args.limit, args.double_latency)
-    twilio = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN, args.double_latency)
+    helpscout = HelpScoutFake(limit_per_minute=args.limit, latency=args.double_latency,
+                              client_id=HELPSCOUT_CLIENT[0], client_secret=HELPSCOUT_CLIENT[1])
+    twilio = TwilioFake(FakeState.in_memory(numbers=[HOTLINE]), ACCOUNT_SID, AUTH_TOKEN, latency=args.double_latency)
     env = bling_env(store_url, helpscout.start(), twilio.start())
     texts = plan_texts(args.texts, args.returning, args.seed)
     seed_returning(helpscout, store_url, texts)
@@ -459,10 +463,10 @@ def attribute_units(hits, owner_of: dict[str, str]) -> tuple[Counter, Counter]:
     return per_text, buckets
 
 
-def account(helpscout: HelpScoutDouble, twilio: TwilioDouble, texts: list[Text], replies: AgentReplies,
+def account(helpscout: HelpScoutFake, twilio: TwilioFake, texts: list[Text], replies: AgentReplies,
             started: float, answered_at: dict[str, float], limit: int, budget_per_minute: float,
             orphan_sids: set[str]) -> dict:
-    """What the doubles received: units, order, waits vs strict FIFO, 429s, duplicates, losses, auto-replies."""
+    """What the fakes received: units, order, waits vs strict FIFO, 429s, duplicates, losses, auto-replies."""
     by_email = {blackhole_email(t.phone, BLACKHOLE): t.kind for t in texts}
     owner_of = dict(replies.supporters())
     for t in texts:
@@ -601,7 +605,7 @@ def parse_args(argv=None):
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, as `bling serve --workers`")
     parser.add_argument("--limit", type=int, default=200, help="Help Scout units per minute (default 200)")
-    parser.add_argument("--double-latency", type=float, default=0.05, help="seconds each double adds to an answer")
+    parser.add_argument("--double-latency", type=float, default=0.05, help="seconds each fake adds to an answer")
     parser.add_argument("--kill-at", type=float, default=0.3,
                         help="SIGKILL a worker mid-create once this share of texts reached Help Scout (0: never)")
     parser.add_argument("--timeout", type=float, help="give up draining after this many seconds (default: from the limit)")
@@ -618,7 +622,7 @@ def parse_args(argv=None):
 
 
 def run_bursts(args, work: Path, logs: Path) -> dict[str, dict]:
-    """One burst per store, concurrently (separate doubles; rate-limit bound, not CPU bound)."""
+    """One burst per store, concurrently (separate fakes; rate-limit bound, not CPU bound)."""
     results: dict[str, dict] = {}
     errors: dict[str, BaseException] = {}
 
@@ -657,7 +661,7 @@ def main(argv=None) -> int:
             print("1/2 answer latency: floor vs Bling", flush=True)
             results["latency"] = latency_part(args, work, logs)
         if not args.skip_burst:
-            print(f"2/2 burst against the Help Scout and Twilio doubles: {', '.join(args.store)}"
+            print(f"2/2 burst against the Help Scout and Twilio fakes: {', '.join(args.store)}"
                   + (" (concurrently)" if len(args.store) > 1 else ""), flush=True)
             results["bursts"] = run_bursts(args, work, logs)
     (logs / "results.json").write_text(json.dumps(results, indent=2, default=str))

@@ -1,4 +1,8 @@
-"""``bling simulate sms|agent-reply|call``: signed Twilio and Help Scout requests to a running Bling."""
+"""``bling simulate sms|agent-reply|call``: signed Twilio and Help Scout requests to a running Bling.
+
+The ``bling`` group imports this module only when ``simulate`` is used
+(bling/cli/sandbox.py), so the commands that serve production never load the fakes.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ import os
 
 import click
 
-from bling.cli.base import main, settings_or_exit
+from bling.cli.base import settings_or_exit
 from bling_fakes.simulate import DEFAULT_URL, CallOptions, Target
 
 
-@main.group()
+@click.group()
 @click.option("--url", default=None, help=f"Where Bling listens (default: the sandbox's URL in the sandbox, else {DEFAULT_URL}).")
 @click.option("--sandbox", is_flag=True, help="Sign with the sandbox's generated credentials (bling serve --sandbox).")
 @click.option("--wait/--no-wait", default=True, show_default=True,

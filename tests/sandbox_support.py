@@ -11,11 +11,11 @@ import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from bling.edge.app import create_app
+from bling_fakes.sandbox.app import create_sandbox_app
 from bling_fakes.sandbox.serve import provision_now
 from bling_fakes.sandbox.twilio_api import finish_deliveries
 from bling.services import build_services
-from bling.config.settings import load_settings
+from bling_fakes.sandbox.app import sandbox_settings
 from bling.jobs.worker import drain
 from live_server import LiveServer
 
@@ -24,9 +24,9 @@ from live_server import LiveServer
 def running_sandbox(tmp_path, worker: bool = True):
     server = LiveServer()
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}", "BLING_PUBLIC_URL": server.url}
-    settings = load_settings(env)
+    settings = sandbox_settings(env)
     services = build_services(settings, entry_points=False)
-    server.set_app(create_app(services))
+    server.set_app(create_sandbox_app(services))  # Bling's app with the stand-ins and the page
     stop = threading.Event()
 
     def work() -> None:  # what `bling worker` does, in a thread

@@ -18,7 +18,7 @@ from bling.errors import ConfigError
 from bling.clients.helpscout import HelpScoutAuthError, HelpScoutClient
 from bling.ops.provision import route_table
 from bling_fakes.sandbox.config import HOTLINES, REAL_CREDENTIALS
-from bling.config.settings import load_settings
+from bling_fakes.sandbox.app import sandbox_settings
 from bling.clients.twilio_api import TwilioGateway, TwilioSendError
 from sandbox_support import running_sandbox, wait_for
 
@@ -57,7 +57,7 @@ def conversations(sandbox, mailbox=MAILBOX):
 def test_sandbox_refuses_to_start_next_to_real_credentials(tmp_path, name):
     assert name in REAL_CREDENTIALS
     with pytest.raises(ConfigError, match=f"refuses to start while real credentials are set: unset {name}"):
-        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}", name: "x"})
+        sandbox_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}", name: "x"})
 
 
 def test_serve_sandbox_refuses_real_credentials_before_starting_anything(tmp_path):
@@ -78,7 +78,7 @@ def test_sandbox_refuses_a_store_it_did_not_create(store_url):
     real = Store(store_url)
     real.accept("twilio:sms:SM" + "1" * 32, "/bling/twilio_sms", "a|b", {"body": "a real supporter's text"})
     with pytest.raises(ConfigError, match="the sandbox refuses the store .* was not made by the sandbox"):
-        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": store_url})
+        sandbox_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": store_url})
     assert "sandbox_meta" not in sa.inspect(real.engine).get_table_names()  # nothing written
     assert [row["state"] for row in real.rows()] == ["pending"]
     real.close()
@@ -88,8 +88,8 @@ def test_a_store_the_sandbox_made_is_used_again(tmp_path):
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
     from bling.store.core import Store
 
-    Store(load_settings(env).store_url).close()  # the sandbox's own store, Bling's tables in it
-    assert load_settings(env).sandbox
+    Store(sandbox_settings(env).store_url).close()  # the sandbox's own store, Bling's tables in it
+    assert sandbox_settings(env).sandbox
 
 
 @pytest.mark.parametrize("name, url", [("BLING_PUBLIC_URL", "https://hotline.ourcampaign.org"),
@@ -97,7 +97,7 @@ def test_a_store_the_sandbox_made_is_used_again(tmp_path):
                                        ("BLING_SMS_FALLBACK_URL", "https://handler.twilio.com/twiml/EH123")])
 def test_sandbox_refuses_a_real_deployments_addresses(tmp_path, name, url):
     with pytest.raises(ConfigError, match=f"the sandbox refuses {name}=.*Unset {name}"):
-        load_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}", name: url})
+        sandbox_settings({"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}", name: url})
     result = CliRunner().invoke(main, ["serve", "--sandbox", "--bind", "127.0.0.1:5999"],
                                 env={name: url, "BLING_SANDBOX": None, "PROMETHEUS_MULTIPROC_DIR": None,
                                      "BLING_STORE_URL": f"sqlite:///{tmp_path / 's.db'}"})
@@ -106,8 +106,8 @@ def test_sandbox_refuses_a_real_deployments_addresses(tmp_path, name, url):
 
 def test_sandbox_credentials_are_made_once_per_store_and_point_at_the_stand_ins(tmp_path):
     env = {"BLING_SANDBOX": "1", "BLING_STORE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
-    first, again = load_settings(env), load_settings(env)
-    other = load_settings({**env, "BLING_STORE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
+    first, again = sandbox_settings(env), sandbox_settings(env)
+    other = sandbox_settings({**env, "BLING_STORE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
     assert first.sandbox and first.twilio_auth_token == again.twilio_auth_token
     assert first.twilio_auth_token != other.twilio_auth_token
     assert first.twilio_account_sid.startswith("AC") and len(first.twilio_account_sid) == 34

@@ -3,7 +3,7 @@
 One machine: `bling serve` (web and worker in one command, SQLite). Several
 machines: `bling serve --no-worker` plus two `bling worker` processes sharing
 PostgreSQL. Each run posts signed texts and agent replies over HTTP and waits
-for the Help Scout and Twilio doubles (bench/) to hold exactly what they should.
+for the fake Help Scout and Twilio (bling_fakes/) to hold exactly what they should.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-
-from helpscout_double import HelpScoutDouble  # noqa: E402
-from twilio_double import TwilioDouble  # noqa: E402
+from bling_fakes.helpscout import HelpScoutFake  # noqa: E402
+from bling_fakes.state import FakeState  # noqa: E402
+from bling_fakes.twilio import TwilioFake  # noqa: E402
 
 from support import ACCOUNT_SID, AUTH_TOKEN, HOTLINE, load_form, make_env, twilio_signature  # noqa: E402
 
@@ -58,8 +56,8 @@ def post_sms(port: int, sender: str, body: str, sid: str, timeout: float = 10) -
 
 @pytest.fixture
 def doubles():
-    helpscout = HelpScoutDouble(limit_per_minute=400)
-    twilio = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN)
+    helpscout = HelpScoutFake(limit_per_minute=400)
+    twilio = TwilioFake(FakeState.in_memory(numbers=[HOTLINE]), ACCOUNT_SID, AUTH_TOKEN)
     urls = helpscout.start(), twilio.start()
     yield helpscout, twilio, urls
     helpscout.stop()

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 import click
 
+from bling.cli.sandbox import LazyCommands, environ, in_sandbox
 from bling.errors import ConfigError
 from bling.config.settings import load_settings, plugin_allowlist, route_table_paths
 from bling.routing.plugin_loader import load_plugins
@@ -21,8 +22,9 @@ log = logging.getLogger("bling.cli")  # the service's own lines (banners) are lo
 
 
 def settings_or_exit():
+    """The settings, or a one-line error; in the sandbox, the sandbox's (bling/cli/sandbox.py)."""
     try:
-        return load_settings()
+        return load_settings(environ())
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
 
@@ -50,14 +52,14 @@ def store_problem(store_url: str, ex: Exception) -> str:
     return f"BLING_STORE_URL={shown}: {reason}"
 
 
-@click.group()
+@click.group(cls=LazyCommands)
 @click.option("--log-level", default=lambda: os.environ.get("BLING_LOG_LEVEL", "INFO"), show_default="INFO")
 def main(log_level: str) -> None:
     """Bling: a hotline between Twilio and Help Scout."""
     from bling.ops.logs import configure, log_uncaught_exceptions  # one JSON object per line, secrets redacted
 
     try:
-        configure(log_level, sandbox=bool(os.environ.get("BLING_SANDBOX", "").strip()))
+        configure(log_level, sandbox=in_sandbox())
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
     log_uncaught_exceptions()

@@ -37,10 +37,11 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
         raise click.ClickException(str(ex)) from None
     prepare_metrics_dir()  # before anything imports prometheus_client (bling/ops/metrics.py)
     if sandbox:
-        from bling_fakes.sandbox.serve import announce, prepare, provision_when_up
+        from bling.cli.sandbox import sandbox_app_factory, serve_module
 
+        sandbox_serve = serve_module()
         try:
-            url = prepare(bind)
+            url = sandbox_serve.prepare(bind)
         except ConfigError as ex:
             raise click.ClickException(f"configuration error: {ex}") from None
     services = services_or_exit()  # fail fast, before forking anything
@@ -57,9 +58,11 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
     try:
         if sandbox:
-            log.warning("%s", announce(url))  # a log record like every line (readable: console format on a terminal)
-            provision_when_up(url)
-        run_gunicorn(bind, workers, threads=8 if sandbox else 1)
+            log.warning("%s", sandbox_serve.announce(url))  # a log record like every line (console format on a terminal)
+            sandbox_serve.provision_when_up(url)
+            run_gunicorn(bind, workers, threads=8, app_factory=sandbox_app_factory())
+        else:
+            run_gunicorn(bind, workers)
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -134,22 +137,23 @@ def check(live: bool) -> None:
     """Validate the environment, the route table and plugins; say what is missing."""
     from bling.cli.first_run import placeholders
 
-    env = dict(os.environ)
-    sandbox = bool(env.get("BLING_SANDBOX", "").strip())
-    problems = []
-    try:
-        settings = load_settings(env)
-        settings_error = ""
-    except ConfigError as ex:
-        settings, settings_error = None, str(ex)
-    if sandbox:
-        from bling_fakes.sandbox.config import sandbox_environ
+    from bling.cli.sandbox import environ, in_sandbox
 
+    env = dict(os.environ)
+    problems = []
+    settings, settings_error = None, ""
+    if in_sandbox(env):
         try:
-            env = sandbox_environ(env)
+            env = environ()  # the sandbox's own settings (bling/cli/sandbox.py)
             click.echo("SANDBOX: the settings below are the sandbox's own (fake accounts)")
         except ConfigError as ex:
             problems.append(str(ex))
+            settings_error = str(ex)
+    if not settings_error:
+        try:
+            settings = load_settings(env)
+        except ConfigError as ex:
+            settings_error = str(ex)
     examples = set(placeholders(dict(os.environ)))
     for name, purpose in REQUIRED.items():
         present = bool(env.get(name, "").strip())
@@ -265,6 +269,6 @@ def jobs_replay(inbox_ids) -> None:
 
 from bling.cli import provision as cli_provision  # noqa: E402,F401  (bling provision)
 from bling.cli import health as cli_health  # noqa: E402,F401  (bling health)
-from bling_fakes import commands as cli_simulate  # noqa: E402,F401  (bling simulate)
+# bling simulate lives with the fakes: bling/cli/sandbox.py's LazyCommands imports it when it is used.
 
 add_plugin_commands(main)  # bling sms …, bling reconcile, bling mobilecommons load, a third party's own

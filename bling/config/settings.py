@@ -119,18 +119,19 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build Settings from ``environ`` (default os.environ) or raise ConfigError."""
     env = dict(os.environ if environ is None else environ)
+    # With BLING_SANDBOX, ``env`` is already the sandbox's (fake credentials, stand-in URLs): the code that
+    # starts the sandbox makes it (bling_fakes/sandbox/config.py) before calling here, so the host never
+    # imports the fakes.
     sandbox = bool(env.get("BLING_SANDBOX", "").strip())
-    if sandbox:  # bling serve --sandbox: fake accounts only; refuses real credentials
-        from bling_fakes.sandbox.config import sandbox_environ
-
-        env = sandbox_environ(env)
     problems = [
         f"{name} is not set ({purpose})"
         for name, purpose in REQUIRED.items()
         if not env.get(name, "").strip()
     ]
     if problems:
-        raise ConfigError("missing settings:\n  " + "\n  ".join(problems))
+        hint = ("\n(BLING_SANDBOX is set: the sandbox supplies these when started by `bling serve --sandbox` "
+                "or a `bling` command)") if sandbox else ""
+        raise ConfigError("missing settings:\n  " + "\n  ".join(problems) + hint)
 
     def opt(name: str) -> str:
         return env.get(name, "").strip() or OPTIONAL[name][0]

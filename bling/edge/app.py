@@ -161,10 +161,6 @@ def create_app(services: Services) -> falcon.App:
         app.add_route(chain.route.path, Endpoint(services, chain))
     app.add_route("/healthz", Health(services))
     app.add_route("/metrics", MetricsResource(services))
-    if getattr(services.settings, "sandbox", False):  # fake Twilio / Help Scout and the /sandbox page
-        from bling_fakes.sandbox import mount
-
-        mount(app, services)
 
     def _unexpected(req, resp, ex, params):
         log.exception("unexpected error on %s", req.path)

@@ -17,8 +17,8 @@ def application_factory():
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
+    def __init__(self, options: dict, app_factory=application_factory):
+        self.options, self.app_factory = options, app_factory
         super().__init__()
 
     def load_config(self):
@@ -26,7 +26,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return application_factory()
+        return self.app_factory()
 
 
 #: gunicorn's request limits, stated here so they are visible: a request line, header count and header size
@@ -34,8 +34,12 @@ class _Gunicorn(BaseApplication):
 REQUEST_LIMITS = {"limit_request_line": 4094, "limit_request_fields": 100, "limit_request_field_size": 8190}
 
 
-def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
+def run_gunicorn(bind: str, workers: int, threads: int = 1, app_factory=application_factory) -> None:
     """Run gunicorn in this process until it is stopped.
+
+    Each web process builds its app with ``app_factory`` after the fork
+    (``bling serve --sandbox`` passes the sandbox's, which wraps this
+    module's: the production factory never imports the fakes).
 
     Web processes use gevent (bling/edge/web_worker.py): each of up to
     ``worker_connections`` connections per process is a greenlet, so slow
@@ -55,7 +59,7 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
     _Gunicorn({"bind": bind, "workers": workers, "worker_class": "bling.edge.web_worker.BlingWebWorker",
                "worker_connections": 1000, "timeout": 30, "keepalive": 2, **REQUEST_LIMITS, "accesslog": None,
                "logconfig_dict": gunicorn_logconfig(level, sandbox=bool(os.environ.get("BLING_SANDBOX"))),
-               "forwarded_allow_ips": "127.0.0.1"}).run()
+               "forwarded_allow_ips": "127.0.0.1"}, app_factory).run()
 
 
 def prepare_metrics_dir() -> str:

@@ -122,7 +122,7 @@ def call_hotline(state: SandboxState, settings, from_: str, to: str, speech: str
 
 def agent_reply(state: SandboxState, settings, conversation_id: int, text: str) -> dict:
     """An agent replies in Help Scout: add the thread, fire the subscribed webhooks."""
-    from bling_fakes.sandbox.helpscout_api import HelpScoutStandIn
+    from bling_fakes.sandbox.helpscout_api import sandbox_helpscout
 
     conversation = state.conversation(int(conversation_id))
     if conversation is None:
@@ -131,7 +131,7 @@ def agent_reply(state: SandboxState, settings, conversation_id: int, text: str) 
         raise Problem("the reply is empty")
     html = "".join(f"<div>{_escape(line)}</div>" if line else "<div><br></div>" for line in text.split("\n"))
     thread_id = state.add_thread(conversation["id"], "message", html, "user", "web")
-    api = HelpScoutStandIn(state, settings)
+    api = sandbox_helpscout(state, settings)
     payload = api.conversation_json(state.conversation(conversation["id"]), embed_threads=True)
     deliveries = []
     for hook in state.webhooks():

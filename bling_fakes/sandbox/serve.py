@@ -96,9 +96,9 @@ def provision_now(services=None) -> list[str]:
 
     if services is None:
         from bling.services import build_services
-        from bling.config.settings import load_settings
+        from bling_fakes.sandbox.app import sandbox_settings
 
-        services = build_services(load_settings())
+        services = build_services(sandbox_settings())
     plan = apply_plan(services, make_plan(services))
     lines = describe(plan)
     for line in lines:

@@ -1,8 +1,11 @@
-"""The benchmark's Help Scout and Twilio doubles speak what Bling's real clients expect.
+"""The fakes (bling_fakes/: Help Scout, Twilio) speak what Bling's real clients expect.
 
-If the doubles drifted from the wire shapes (docs/reference), the burst's
-numbers would measure the doubles, not Bling; these tests pin them with
-Bling's own clients and one full inbound text.
+The sandbox, the benchmark and tests share them. If they drifted from the
+wire shapes (docs/reference), the burst's numbers would measure the fakes,
+not Bling, and the sandbox would show a Bling that works only against
+them; these tests pin them with Bling's own clients and one full inbound
+text, with the benchmark's options on (the account-wide rate limit and its
+accounting).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))  # fifo.py
 
-from helpscout_double import HelpScoutDouble  # noqa: E402
-from twilio_double import TwilioDouble  # noqa: E402
+from bling_fakes.helpscout import HelpScoutFake  # noqa: E402
+from bling_fakes.state import FakeState  # noqa: E402
+from bling_fakes.twilio import TwilioFake  # noqa: E402
 
 from bling.clients.helpscout import HelpScoutClient, HelpScoutNotFound, HelpScoutRateLimited, customer_query  # noqa: E402
 from bling.clients.twilio_api import TwilioGateway  # noqa: E402
@@ -27,7 +31,7 @@ pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 
 @pytest.fixture
 def helpscout():
-    double = HelpScoutDouble(limit_per_minute=200)
+    double = HelpScoutFake(limit_per_minute=200)
     url = double.start()
     yield double, HelpScoutClient("id", "secret", base_url=url)
     double.stop()
@@ -35,7 +39,7 @@ def helpscout():
 
 @pytest.fixture
 def twilio():
-    double = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN)
+    double = TwilioFake(FakeState.in_memory(numbers=["+16175550100"]), ACCOUNT_SID, AUTH_TOKEN)
     url = double.start()
     yield double, url
     double.stop()
@@ -53,7 +57,7 @@ def test_conversation_lifecycle_with_blings_client(helpscout):
     assert [c["id"] for c in found] == [conversation] and found[0]["threads"] == 3
     threads = client.list_threads(conversation)
     assert [t["id"] for t in threads][:2] == [note, thread]  # newest first
-    assert threads[1]["body"] == "two &lt;b&gt;&amp;&lt;/b&gt;"
+    assert threads[1]["body"] == "two <b>&</b>"  # `text` is HTML (Bling escapes a supporter's text) and reads back as `body`
     customer = client.get_customer(found[0]["primaryCustomer"]["id"])
     assert customer["_embedded"]["emails"][0]["value"] == email
     with pytest.raises(HelpScoutNotFound):
@@ -98,7 +102,7 @@ def test_a_text_reaches_the_double_once_with_one_auto_reply(tmp_path, helpscout,
 
     hs_double, _ = helpscout
     tw_double, tw_url = twilio
-    hs_url = f"http://127.0.0.1:{hs_double._server.server_address[1]}"
+    hs_url = hs_double.url
     settings = load_settings({
         "HELPSCOUT_API_CLIENT_ID": "id", "HELPSCOUT_API_CLIENT_SECRET": "secret",
         "HELPSCOUT_WEBHOOK_SECRET": WEBHOOK_SECRET, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
