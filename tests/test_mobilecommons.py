@@ -1,4 +1,4 @@
-"""plugins/mobilecommons/: what the Mobile Commons feature hands the host — settings, schema, verifier, load task, command."""
+"""plugins/mobilecommons/: what the Mobile Commons feature hands the host — settings, schema, load task, command."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def test_its_credentials_are_needed_only_with_its_mailboxes(env):
     assert settings.mobilecommons_api_url == "https://secure.mcommons.com/api/"
 
 
-def test_its_schema_and_verifier_name_its_route(services):
+def test_its_schema_names_its_route_which_takes_no_http_request(services):
     _pm, mc = feature("mobilecommons")
     (chain,) = routes_using(services, *mc.bling_schemas())
-    assert chain.route.verify in mc.bling_verifiers()
+    assert chain.route.name == "mobilecommons-messages" and not chain.route.takes_http  # fed by the loader only
 
 
 def test_the_load_runs_every_five_minutes_and_by_hand():
