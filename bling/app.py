@@ -100,8 +100,11 @@ class Endpoint:
                 raise falcon.HTTPBadRequest(title="Malformed JSON", description=str(ex)) from None
             except RecursionError:  # thousands of nested brackets: no sender of Bling's writes those
                 raise falcon.HTTPBadRequest(title="Malformed JSON", description="The JSON is nested too deeply.") from None
-        else:
-            data = dict(parse_qsl(text, keep_blank_values=True)) if req.method == "POST" else dict(req.params)
+        elif req.method != "POST":
+            data = dict(req.params)
+        else:  # the fields the verifier checked (parsed once), else the body's
+            signed = getattr(req.context, "signed_form", None)
+            data = dict(signed) if signed is not None else dict(parse_qsl(text, keep_blank_values=True))
         if isinstance(data, dict):
             for header, field in schema.headers.items():
                 data[field] = req.get_header(header) or ""

@@ -6,8 +6,10 @@ import json
 
 import falcon
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+from twilio.request_validator import RequestValidator
 
-from support import (ACCOUNT_SID, HOTLINE, PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio,
+from support import (ACCOUNT_SID, AUTH_TOKEN, HOTLINE, PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio,
                      twilio_signature)
 
 SMS = "/bling/twilio_sms"
@@ -62,6 +64,30 @@ def test_sms_tampered_body_is_403(client, services):
     signature = twilio_signature(PUBLIC_URL + SMS, pairs)
     tampered = [(k, "Send money" if k == "Body" else v) for k, v in pairs]
     assert post_twilio(client, SMS, tampered, signature=signature).status_code == 403
+
+
+_FIELD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@hypothesis_settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(pairs=st.lists(st.tuples(_FIELD, _FIELD), max_size=8),
+       url=st.sampled_from(["https://bling.example.org/bling/twilio_sms", "https://bling.example.org:443/x?a=1&b=",
+                            "http://127.0.0.1:8000/bling/twilio_sms", "http://host/p?bodySHA256=x"]),
+       signer=st.sampled_from(["as is", "without port", "with port", "other token", "garbage"]))
+def test_form_signature_check_accepts_what_the_twilio_library_accepts(pairs, url, signer):
+    """The edge's form check (fields' part built once) agrees with RequestValidator.validate, forgeries included."""
+    from twilio.request_validator import add_port, remove_port
+    from urllib.parse import urlparse
+
+    from bling.verifiers import _MultiParams, form_signature_valid
+
+    params = _MultiParams(pairs)
+    signed_url = {"without port": remove_port(urlparse(url)), "with port": add_port(urlparse(url))}.get(signer, url)
+    token = "another-token-entirely" if signer == "other token" else AUTH_TOKEN
+    signature = "bm90IGEgc2lnbmF0dXJl" if signer == "garbage" else RequestValidator(token).compute_signature(signed_url, params)
+    expected = RequestValidator(AUTH_TOKEN).validate(url, params, signature)
+    assert form_signature_valid(AUTH_TOKEN, url, params, signature) is expected
+    assert expected is (signer in ("as is", "without port", "with port"))
 
 
 def test_sms_signature_uses_public_url_with_query(client, services):
