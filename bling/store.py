@@ -19,7 +19,6 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from .group_commit import GroupCommit
@@ -293,6 +292,14 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _dialect_insert(self, table: sa.Table):
+        """The engine's own INSERT (it has ON CONFLICT); only that dialect is loaded (PostgreSQL's is 2 MB)."""
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
     def _read(self):
         """A connection for reads only (on SQLite it does not take the write lock)."""
         return self.engine.connect().execution_options(readonly=True)
@@ -333,7 +340,7 @@ class Store:
     @functools.cached_property
     def _accept_sql(self):
         """The accept INSERT, compiled once for this engine (the hot path of every webhook)."""
-        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(inbox)
+        insert = self._dialect_insert(inbox)
         compiled = insert.values({c: sa.bindparam(c) for c in ACCEPT_COLUMNS}).on_conflict_do_nothing(
             index_elements=["key"]).returning(inbox.c.id).compile(dialect=self.engine.dialect)
         order = compiled.positiontup
@@ -599,7 +606,7 @@ class Store:
     def upsert(self, table: sa.Table, key: dict, values: dict, insert_only: dict | None = None) -> None:
         """Insert the row ``key`` (with ``insert_only`` too) or update its ``values``, atomically even
         when processes race."""
-        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(table).values(
+        insert = self._dialect_insert(table).values(
             **key, **values, **(insert_only or {}))
         with self.engine.begin() as conn:
             conn.execute(insert.on_conflict_do_update(index_elements=list(key), set_=values))
