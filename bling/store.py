@@ -350,12 +350,17 @@ class Store:
         sql, params = self._accept_sql
         results = []
         with self.engine.begin() as conn:
-            for row in rows:
-                new_id = conn.exec_driver_sql(sql, params(row)).scalar()
-                if new_id is None:  # delivered before (or twice in this batch)
-                    results.append((conn.execute(sa.select(inbox.c.id).where(inbox.c.key == row["key"])).scalar_one(), False))
-                else:
-                    results.append((new_id, True))
+            cursor = conn.connection.cursor()  # the driver's own: SQLAlchemy's work per statement was a fifth of an accept
+            try:
+                for row in rows:
+                    cursor.execute(sql, params(row))
+                    found = cursor.fetchone()
+                    if found is None:  # delivered before (or twice in this batch)
+                        results.append((conn.execute(sa.select(inbox.c.id).where(inbox.c.key == row["key"])).scalar_one(), False))
+                    else:
+                        results.append((found[0], True))
+            finally:
+                cursor.close()
             if self.is_postgres and any(new for _, new in results):
                 conn.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
         return results

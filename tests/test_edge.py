@@ -218,21 +218,37 @@ def test_store_failure_answers_503_so_twilio_falls_back(client, services, monkey
 def test_accept_is_one_write(client, services):
     """One durable write per accepted webhook: the inbox INSERT is the queue entry too.
 
-    Planted bug it catches: a second write (a separate queue table, a wake-up
-    row) in the accept path."""
+    Statements are counted at the driver (the accept runs its INSERT on the
+    driver's own cursor, below SQLAlchemy's events). Planted bug it catches:
+    a second write (a separate queue table, a wake-up row) in the accept path."""
     import sqlalchemy as sa
 
     writes = []
 
-    def count(conn, cursor, statement, *args):
+    def note(statement):
         if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
             writes.append(statement.split()[0:3])
 
-    sa.event.listen(services.store.engine, "before_cursor_execute", count)
+    def instrument(dbapi_connection, _record):
+        if hasattr(dbapi_connection, "set_trace_callback"):  # sqlite3: every statement it runs
+            dbapi_connection.set_trace_callback(note)
+        else:  # psycopg2: every cursor it hands out
+            import psycopg2.extensions
+
+            class Counting(psycopg2.extensions.cursor):
+                def execute(self, query, vars=None):
+                    note(query.decode() if isinstance(query, bytes) else query)
+                    return super().execute(query, vars)
+
+            dbapi_connection.cursor_factory = Counting
+
+    engine = services.store.engine
+    engine.dispose()  # every connection from here on is a new, instrumented one
+    sa.event.listen(engine, "connect", instrument)
     try:
         assert post_twilio(client, SMS, load_form("sms_basic")).status_code == 200
     finally:
-        sa.event.remove(services.store.engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "connect", instrument)
     assert [w[:3] for w in writes] == [["INSERT", "INTO", "bling_inbox"]]
 
 
