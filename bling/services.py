@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from . import pacing
 from .chains import Chain, compile_chains
 from .helpscout import HelpScoutClient, HelpScoutRateLimited
+from .lazy_modules import BuiltOnFirstUse
 from .metrics import Metrics, record_rate_limit_wait
 from .plugin_loader import PluginInfo, load_plugins
 from .routes import load_routes
@@ -79,17 +80,19 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None,
     pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
     chains = compile_chains(load_routes(settings.routes_path), pm, infos, settings.routes_path)
     store = store or Store(settings.store_url)
-    from .health import ApiRecorder, InstrumentedSession, InstrumentedTwilioHttpClient
+    from .health import ApiRecorder, instrumented_session, instrumented_twilio_http_client
     from .logs import add_secrets_of
 
     add_secrets_of(settings)  # never logged, whoever logs them
     recorder = ApiRecorder(store)  # /metrics and /healthz learn of every API call
+    # Built by their first call: a web process never calls out, so it never loads requests (bling/lazy_modules.py).
     if helpscout is None:
-        helpscout = HelpScoutClient(settings.helpscout_client_id, settings.helpscout_client_secret,
-                                    base_url=settings.helpscout_api_url,
-                                    token_cache=StoreTokenCache(store), budget=StoreBudget(store),
-                                    session=InstrumentedSession("helpscout", recorder))
+        helpscout = BuiltOnFirstUse(lambda: HelpScoutClient(
+            settings.helpscout_client_id, settings.helpscout_client_secret, base_url=settings.helpscout_api_url,
+            token_cache=StoreTokenCache(store), budget=StoreBudget(store),
+            session=instrumented_session("helpscout", recorder)))
     if twilio is None:
-        twilio = TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token,
-                               base_url=settings.twilio_api_url, http_client=InstrumentedTwilioHttpClient(recorder))
+        twilio = BuiltOnFirstUse(lambda: TwilioGateway(
+            settings.twilio_account_sid, settings.twilio_auth_token, base_url=settings.twilio_api_url,
+            http_client=instrumented_twilio_http_client(recorder)))
     return Services(settings, store, helpscout, twilio, pm, infos, chains)
