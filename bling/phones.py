@@ -13,7 +13,10 @@ from __future__ import annotations
 import functools
 import re
 
-import phonenumbers
+from .lazy_modules import LazyModule
+
+#: Loaded by the first number that is not already North American E.164 (web processes seldom see one).
+phonenumbers = LazyModule("phonenumbers")
 
 NANP_COUNTRY_CODE = 1
 INTERNATIONAL_PREFIX = "00"

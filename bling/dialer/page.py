@@ -18,10 +18,7 @@ from functools import lru_cache
 from importlib.resources import files
 from string import Template
 
-import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
-
-from ..phones import pretty, region_of
+from ..phones import phonenumbers, pretty, region_of
 from .tokens import Claims
 
 CALL_PATH = "/bling/dialer/call"
@@ -94,5 +91,5 @@ def _script_json(data: dict) -> str:
 
 def _example(hotline: str) -> str:
     """An example mobile number of the hotline's country, as a placeholder."""
-    example = phonenumbers.example_number_for_type(region_of(hotline), PhoneNumberType.MOBILE)
-    return phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL) if example else "+1 617 555 0199"
+    example = phonenumbers.example_number_for_type(region_of(hotline), phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if example else "+1 617 555 0199"
