@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import parse_qsl
-
 import falcon
 from marshmallow import ValidationError
 from twilio.twiml.messaging_response import MessagingResponse
@@ -20,6 +18,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from .context import Context
 from .schemas import refuse_nul_and_deep_nesting
 from .services import Services
+from .verifiers import form_pairs
 
 log = logging.getLogger("bling.edge")
 
@@ -104,7 +103,7 @@ class Endpoint:
             data = dict(req.params)
         else:  # the fields the verifier checked (parsed once), else the body's
             signed = getattr(req.context, "signed_form", None)
-            data = dict(signed) if signed is not None else dict(parse_qsl(text, keep_blank_values=True))
+            data = dict(signed) if signed is not None else dict(form_pairs(text))
         if isinstance(data, dict):
             for header, field in schema.headers.items():
                 data[field] = req.get_header(header) or ""

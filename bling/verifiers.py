@@ -20,7 +20,7 @@ import base64
 import functools
 import hashlib
 import hmac
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import unquote, urlparse
 
 from twilio.request_validator import RequestValidator, add_port, remove_port
 
@@ -31,6 +31,27 @@ def public_url(req, settings) -> str:
     """The URL the sender signed: BLING_PUBLIC_URL + path + query, or the request's."""
     base = settings.public_base()
     return base + req.relative_uri if base else req.uri
+
+
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(text, keep_blank_values=True)``, in half the time.
+
+    Every field is split and decoded the same way (``+`` is a space, then
+    %-escapes as UTF-8, bad bytes replaced); a field with neither is taken
+    as it is, which is most of what Twilio sends. ``tests/test_edge.py``
+    checks both agree.
+    """
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "+" in name or "%" in name:
+            name = unquote(name.replace("+", " "))
+        if "+" in value or "%" in value:
+            value = unquote(value.replace("+", " "))
+        pairs.append((name, value))
+    return pairs
 
 
 class _MultiParams(dict):
@@ -65,7 +86,7 @@ class TwilioSignature:
         if req.method != "POST" or (not body and not req.content_type):
             return validator.validate(url, {}, signature)
         if (req.content_type or "").startswith("application/x-www-form-urlencoded"):
-            params = _MultiParams(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+            params = _MultiParams(form_pairs(text))
             if not form_signature_valid(settings.twilio_auth_token, url, params, signature):
                 return False
             req.context.signed_form = params  # what was verified is what the edge parses

@@ -90,6 +90,17 @@ def test_form_signature_check_accepts_what_the_twilio_library_accepts(pairs, url
     assert expected is (signer in ("as is", "without port", "with port"))
 
 
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(["&", "=", "+", "%", "%2", "%41", "%e2%9c%93", "%ZZ", "%ff", "a", "B", " ", "é", "✓"]))
+       .map("".join) | st.text())
+def test_form_fields_are_parsed_as_parse_qsl_parses_them(text):
+    from urllib.parse import parse_qsl
+
+    from bling.verifiers import form_pairs
+
+    assert form_pairs(text) == parse_qsl(text, keep_blank_values=True)
+
+
 def test_sms_signature_uses_public_url_with_query(client, services):
     pairs = load_form("sms_basic")
     assert post_twilio(client, SMS, pairs, query="source=service").status_code == 200
