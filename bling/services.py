@@ -9,6 +9,7 @@ import pluggy
 
 from bling.errors import ConfigError
 from bling.jobs import pacing
+from bling.lazy_modules import BuiltOnFirstUse
 from bling.routing.chains import Chain, compile_chains
 from bling.clients.helpscout import HelpScoutClient, HelpScoutRateLimited
 from bling.ops.metrics import Metrics, record_rate_limit_wait
@@ -103,17 +104,19 @@ def build_services(settings, *, store=None, helpscout=None, twilio=None,
         store = Store(settings.store_url, tables=tables)
     else:
         store.add_tables(tables)
-    from bling.ops.health import ApiRecorder, InstrumentedSession, InstrumentedTwilioHttpClient
+    from bling.ops.health import ApiRecorder, instrumented_session, instrumented_twilio_http_client
     from bling.ops.logs import add_secrets_of
 
     add_secrets_of(settings)  # never logged, whoever logs them
     recorder = ApiRecorder(store)  # /metrics and /healthz learn of every API call
+    # Built by their first call: a web process never calls out, so it never loads requests (bling/lazy_modules.py).
     if helpscout is None:
-        helpscout = HelpScoutClient(settings.helpscout_client_id, settings.helpscout_client_secret,
-                                    base_url=settings.helpscout_api_url,
-                                    token_cache=StoreTokenCache(store), budget=StoreBudget(store),
-                                    session=InstrumentedSession("helpscout", recorder))
+        helpscout = BuiltOnFirstUse(lambda: HelpScoutClient(
+            settings.helpscout_client_id, settings.helpscout_client_secret, base_url=settings.helpscout_api_url,
+            token_cache=StoreTokenCache(store), budget=StoreBudget(store),
+            session=instrumented_session("helpscout", recorder)))
     if twilio is None:
-        twilio = TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token,
-                               base_url=settings.twilio_api_url, http_client=InstrumentedTwilioHttpClient(recorder))
+        twilio = BuiltOnFirstUse(lambda: TwilioGateway(
+            settings.twilio_account_sid, settings.twilio_auth_token, base_url=settings.twilio_api_url,
+            http_client=instrumented_twilio_http_client(recorder)))
     return Services(settings, store, helpscout, twilio, pm, infos, chains)

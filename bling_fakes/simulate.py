@@ -26,10 +26,12 @@ from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import requests
 from twilio.request_validator import RequestValidator
 
+from bling.lazy_modules import LazyModule
 from bling.edge.verifiers import helpscout_signature
+
+requests = LazyModule("requests")  # `bling serve` imports this module (its CLI); its web processes never send
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 MAX_STEPS = 25  # a TwiML loop (e.g. <Record> without action) must not run forever
@@ -50,7 +52,7 @@ class Target:
     auth_token: str
     webhook_secret: str
     twilio_api_url: str = "https://api.twilio.com"
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=lambda: requests.Session())
     timeout: float = 15.0
 
     @classmethod

@@ -28,11 +28,9 @@ to the blackhole identity and its conversation search, as before.
 
 from __future__ import annotations
 
-import phonenumbers
-
 from bling.clients.helpscout import CUSTOMER_QUERY_MAX, HelpScoutError, customer_query
 from bling.hookspecs import hookimpl
-from bling.phones import blackhole_email, from_blackhole, to_e164
+from bling.phones import blackhole_email, from_blackhole, phonenumbers, to_e164
 from bling.store.supporters import cache_match, cached_match
 
 #: Re-ask Help Scout about an unmatched phone after this many days.

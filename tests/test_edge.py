@@ -6,8 +6,10 @@ import json
 
 import falcon
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+from twilio.request_validator import RequestValidator
 
-from support import (ACCOUNT_SID, HOTLINE, PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio,
+from support import (ACCOUNT_SID, AUTH_TOKEN, HOTLINE, PUBLIC_URL, load_form, load_json, post_helpscout, post_twilio,
                      twilio_signature)
 
 SMS = "/bling/twilio_sms"
@@ -62,6 +64,41 @@ def test_sms_tampered_body_is_403(client, services):
     signature = twilio_signature(PUBLIC_URL + SMS, pairs)
     tampered = [(k, "Send money" if k == "Body" else v) for k, v in pairs]
     assert post_twilio(client, SMS, tampered, signature=signature).status_code == 403
+
+
+_FIELD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@hypothesis_settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(pairs=st.lists(st.tuples(_FIELD, _FIELD), max_size=8),
+       url=st.sampled_from(["https://bling.example.org/bling/twilio_sms", "https://bling.example.org:443/x?a=1&b=",
+                            "http://127.0.0.1:8000/bling/twilio_sms", "http://host/p?bodySHA256=x"]),
+       signer=st.sampled_from(["as is", "without port", "with port", "other token", "garbage"]))
+def test_form_signature_check_accepts_what_the_twilio_library_accepts(pairs, url, signer):
+    """The edge's form check (fields' part built once) agrees with RequestValidator.validate, forgeries included."""
+    from twilio.request_validator import add_port, remove_port
+    from urllib.parse import urlparse
+
+    from bling.edge.verifiers import _MultiParams, form_signature_valid
+
+    params = _MultiParams(pairs)
+    signed_url = {"without port": remove_port(urlparse(url)), "with port": add_port(urlparse(url))}.get(signer, url)
+    token = "another-token-entirely" if signer == "other token" else AUTH_TOKEN
+    signature = "bm90IGEgc2lnbmF0dXJl" if signer == "garbage" else RequestValidator(token).compute_signature(signed_url, params)
+    expected = RequestValidator(AUTH_TOKEN).validate(url, params, signature)
+    assert form_signature_valid(AUTH_TOKEN, url, params, signature) is expected
+    assert expected is (signer in ("as is", "without port", "with port"))
+
+
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(["&", "=", "+", "%", "%2", "%41", "%e2%9c%93", "%ZZ", "%ff", "a", "B", " ", "é", "✓"]))
+       .map("".join) | st.text())
+def test_form_fields_are_parsed_as_parse_qsl_parses_them(text):
+    from urllib.parse import parse_qsl
+
+    from bling.edge.verifiers import form_pairs
+
+    assert form_pairs(text) == parse_qsl(text, keep_blank_values=True)
 
 
 def test_sms_signature_uses_public_url_with_query(client, services):
@@ -192,21 +229,37 @@ def test_store_failure_answers_503_so_twilio_falls_back(client, services, monkey
 def test_accept_is_one_write(client, services):
     """One durable write per accepted webhook: the inbox INSERT is the queue entry too.
 
-    Planted bug it catches: a second write (a separate queue table, a wake-up
-    row) in the accept path."""
+    Statements are counted at the driver (the accept runs its INSERT on the
+    driver's own cursor, below SQLAlchemy's events). Planted bug it catches:
+    a second write (a separate queue table, a wake-up row) in the accept path."""
     import sqlalchemy as sa
 
     writes = []
 
-    def count(conn, cursor, statement, *args):
+    def note(statement):
         if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
             writes.append(statement.split()[0:3])
 
-    sa.event.listen(services.store.engine, "before_cursor_execute", count)
+    def instrument(dbapi_connection, _record):
+        if hasattr(dbapi_connection, "set_trace_callback"):  # sqlite3: every statement it runs
+            dbapi_connection.set_trace_callback(note)
+        else:  # psycopg2: every cursor it hands out
+            import psycopg2.extensions
+
+            class Counting(psycopg2.extensions.cursor):
+                def execute(self, query, vars=None):
+                    note(query.decode() if isinstance(query, bytes) else query)
+                    return super().execute(query, vars)
+
+            dbapi_connection.cursor_factory = Counting
+
+    engine = services.store.engine
+    engine.dispose()  # every connection from here on is a new, instrumented one
+    sa.event.listen(engine, "connect", instrument)
     try:
         assert post_twilio(client, SMS, load_form("sms_basic")).status_code == 200
     finally:
-        sa.event.remove(services.store.engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "connect", instrument)
     assert [w[:3] for w in writes] == [["INSERT", "INTO", "bling_inbox"]]
 
 

@@ -13,9 +13,10 @@ import json
 import logging
 
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from bling.ops import logs
+from bling.ops import logs, redaction
 from bling.ops.health import ApiRecorder, health_report, record_worker_heartbeat
 from bling.jobs.worker import drain
 from support import AUTH_TOKEN, WEBHOOK_SECRET, load_form, post_twilio
@@ -80,6 +81,38 @@ def test_a_traceback_is_one_json_line_without_secrets(log_lines, settings):
     (line,) = [line for line in log_lines() if line["logger"] == "bling.test"]
     assert line["level"] == "ERROR" and "RuntimeError: Twilio said no to token [redacted]" in line["error"]
     assert settings.twilio_auth_token not in json.dumps(line)
+
+
+@hypothesis_settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(redaction._PATTERNS).flatmap(lambda p: st.from_regex(p[0])))
+def test_redaction_shortcut_never_skips_a_credential_shape(text):
+    """Text the quick search passes over is never text a pattern would have changed."""
+    assert redaction._TRIGGER.search(text), text
+
+
+@pytest.mark.parametrize("sandbox", [False, True])
+@pytest.mark.parametrize("bound", [{}, {"request_id": "r-1"}, {"job_id": "7", "extra_ctx": {"n": 1}}])
+@pytest.mark.parametrize("message,args,extra", [
+    ("%s %s %s", ("POST", "/bling/twilio_sms", 200), {"method": "POST", "path": "/x", "status": 200, "duration_ms": 6.3}),
+    ("plain ünïcode ✓ line  ", (), {}),
+    ("token %s and Bearer abcdef123456 at postgresql://u:pw123456@db/x", ("0123456789abcdef0123456789abcdef",), {}),
+    ("given %s", (object(),), {"request_id": "overrides-the-bound-one", "job_id": 3, "not_listed": "dropped"}),
+    ("odd value", (), {"path": float("nan")}),
+])
+def test_plain_records_take_a_short_way_to_the_same_line(sandbox, bound, message, args, extra):
+    """The JSON formatter's direct way gives the line structlog's processors give: same fields, order, redaction."""
+    import structlog
+
+    redaction.redact.add("0123456789abcdef0123456789abcdef")
+    fast = logs.formatter(sandbox=sandbox, fmt="json")
+    record = logging.getLogger("bling.test").makeRecord("bling.test", logging.WARNING, __file__, 1, message, args,
+                                                        None, extra=extra)
+    with structlog.contextvars.bound_contextvars(**bound):
+        lines = [json.loads(fast.format(record)),
+                 json.loads(structlog.stdlib.ProcessorFormatter.format(fast, record))]  # the long way
+    assert lines[0].pop("time")[:4] == lines[1].pop("time")[:4]
+    assert list(lines[0].items()) == list(lines[1].items())
+    assert "0123456789abcdef0123456789abcdef" not in json.dumps(lines[0])
 
 
 def test_sandbox_lines_say_so(settings):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from bling.phones import blackhole_email, from_blackhole, pretty, to_e164
+from bling.phones import _NANP_E164, _parsed_e164, blackhole_email, from_blackhole, pretty, to_e164
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -14,6 +15,13 @@ from bling.phones import blackhole_email, from_blackhole, pretty, to_e164
 ])
 def test_to_e164(raw, expected):
     assert to_e164(raw) == expected
+
+
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.from_regex(_NANP_E164, fullmatch=True) | st.from_regex(r"\A\s*\+1[0-9]{10}\s*\Z"))
+def test_north_american_shortcut_gives_what_phonenumbers_gives(raw):
+    """E.164 North American numbers skip phonenumbers; whatever the shortcut takes, phonenumbers agrees."""
+    assert to_e164(raw) == _parsed_e164(raw.strip(), "US")
 
 
 def test_nanp_blackhole_keeps_original_ten_digits():

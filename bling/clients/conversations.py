@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 
 from bling.clients.helpscout import HelpScoutMoved, HelpScoutNotFound, HelpScoutThreadLimit
 from bling.phones import blackhole_email, pretty
-from bs4 import BeautifulSoup
 
 #: Clock skew allowed when matching our own earlier write by its time.
 SKEW_SECONDS = 120
@@ -255,6 +254,8 @@ def _known_closed_long_ago(context, known: dict) -> bool:
 
 def _same_text(html: str, text: str) -> bool:
     """Does a thread body Help Scout returns hold exactly the text we posted?"""
+    from bs4 import BeautifulSoup  # here, not at import: web processes never parse HTML (4 MB each)
+
     def squash(value: str) -> str:
         return re.sub(r"\s+", " ", value).strip()
 

@@ -25,11 +25,12 @@ import time
 from collections import deque
 from typing import Any, Callable, Iterable, Protocol
 
-import requests
-from urllib3.exceptions import NewConnectionError
-
 from bling import __version__
 from bling.errors import AmbiguousOutcome
+from bling.lazy_modules import LazyModule
+
+requests = LazyModule("requests")  # loaded by the first call: web processes never call out
+urllib3_exceptions = LazyModule("urllib3.exceptions")
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,12 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Upper bound on pages followed. 100 threads at 25 per page is 4 pages,
 #: so more than this means the server keeps sending a ``next`` link.
 MAX_PAGES = 50
-USER_AGENT = f"bling/{__version__} python-requests/{requests.__version__}"
 _CONVERSATION_IN_URL = re.compile(r"/conversations/(\d+)")
+
+
+def user_agent() -> str:
+    """What Bling calls itself to Help Scout (and Mobile Commons)."""
+    return f"bling/{__version__} python-requests/{requests.__version__}"
 
 
 # --------------------------------------------------------------------------
@@ -326,7 +331,7 @@ class HelpScoutClient:
         json: Any = None,
     ) -> requests.Response:
         """One HTTP exchange. Network failures become Transient or Ambiguous."""
-        headers = {"User-Agent": USER_AGENT}
+        headers = {"User-Agent": user_agent()}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         try:
@@ -664,4 +669,4 @@ def _nothing_sent(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.ConnectTimeout):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
+    return isinstance(reason, urllib3_exceptions.NewConnectionError)

@@ -22,16 +22,24 @@ import re
 import threading
 from urllib.parse import urlsplit
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
-from twilio.http import HttpClient
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-from urllib3.exceptions import NewConnectionError
 
 from bling.errors import AmbiguousOutcome, TransportError
+from bling.lazy_modules import LazyModule
+
+if TYPE_CHECKING:
+    from twilio.http import HttpClient
+    from twilio.http.response import Response
+
+# The twilio library's HTTP layer imports requests: both are loaded by the first call (web processes
+# import this module through the plugins but never call Twilio).
+requests = LazyModule("requests")
+twilio_http = LazyModule("twilio.http")
+twilio_http_client = LazyModule("twilio.http.http_client")
+twilio_http_response = LazyModule("twilio.http.response")
+urllib3_exceptions = LazyModule("urllib3.exceptions")
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 
@@ -73,20 +81,24 @@ _AMBIGUOUS_EXPLANATION = (
 )
 _UNREACHABLE_EXPLANATION = "Bling could not reach Twilio, so the text was not sent; try again later"
 
-# What the twilio library and its requests transport raise; anything else is a bug.
-_CLIENT_ERRORS = (TwilioException, requests.exceptions.RequestException)
-# Raised by requests before any connection is made: Bling's settings are wrong.
-_BAD_URL_ERRORS = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-)
-# Raised while opening the connection, before the request could reach Twilio.
-_NOT_CONNECTED_ERRORS = (
-    requests.exceptions.ConnectTimeout,
-    requests.exceptions.SSLError,
-    requests.exceptions.ProxyError,
-)
+
+
+@functools.cache
+def _client_errors() -> tuple[type[Exception], ...]:
+    """What the twilio library and its requests transport raise; anything else is a bug."""
+    return (TwilioException, requests.exceptions.RequestException)
+
+
+@functools.cache
+def _bad_url_errors() -> tuple[type[Exception], ...]:
+    """Raised by requests before any connection is made: Bling's settings are wrong."""
+    return (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
+
+
+@functools.cache
+def _not_connected_errors() -> tuple[type[Exception], ...]:
+    """Raised while opening the connection, before the request could reach Twilio."""
+    return (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)
 
 
 def explain_error(code: int | None, default: str | None = None) -> str:
@@ -183,7 +195,7 @@ class TwilioGateway:
         """
         self.account_sid = account_sid
         self.base_url = base_url.rstrip("/")
-        self._http = _ResponseTap(http_client or TwilioHttpClient(timeout=timeout))
+        self._http = _response_tap()(http_client or twilio_http_client.TwilioHttpClient(timeout=timeout))
         self._auth = (account_sid, auth_token)  # recordings are downloaded with them; never logged
         self._timeout = timeout
 
@@ -229,7 +241,7 @@ class TwilioGateway:
             params["media_url"] = list(media_urls)
         try:
             message = self._messages.create(**params)
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
         return message.sid
 
@@ -255,7 +267,7 @@ class TwilioGateway:
                 created = message.date_created
                 if message.body == body and created is not None and created >= earliest:
                     return message.sid
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return None
 
@@ -291,7 +303,7 @@ class TwilioGateway:
                 )
                 if len(found) >= limit:
                     break
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return found
 
@@ -299,7 +311,7 @@ class TwilioGateway:
         """The media of a received MMS as ``{"url", "content_type"}``, like the webhook's."""
         try:
             items = self._messages(message_sid).media.list()
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         base = self._client.api.base_url.rstrip("/")
         return [{"url": base + item.uri.removesuffix(".json"), "content_type": item.content_type or "application/octet-stream"}
@@ -311,7 +323,7 @@ class TwilioGateway:
         """One call: ``{"sid", "status", "to", "from", "duration"}`` (duration in s, None until it ends)."""
         try:
             call = self._client.api.v2010.account.calls(call_sid).fetch()
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return {"sid": call.sid, "status": call.status, "to": call.to, "from": call._from,
                 "duration": _seconds(call.duration)}
@@ -320,7 +332,7 @@ class TwilioGateway:
         """The recordings of a call: ``{"sid", "status", "duration"}`` each."""
         try:
             items = self._client.api.v2010.account.calls(call_sid).recordings.list(limit=20)
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return [{"sid": item.sid, "status": item.status, "duration": _seconds(item.duration)} for item in items]
 
@@ -387,7 +399,7 @@ class TwilioGateway:
             call = self._client.api.v2010.account.calls.create(
                 to=to, from_=from_, url=url, status_callback=status_callback,
                 status_callback_event=list(events), status_callback_method="POST", timeout=timeout)
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
         return {"sid": call.sid, "status": call.status}
 
@@ -398,7 +410,7 @@ class TwilioGateway:
         """
         try:
             call = self._client.api.v2010.account.calls(sid).update(status=status)
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
         return call.status
 
@@ -408,7 +420,7 @@ class TwilioGateway:
         """The account the credentials belong to: ``{"sid", "status", "type", "friendly_name"}``."""
         try:
             account = self._client.api.v2010.accounts(self.account_sid).fetch()
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return {"sid": account.sid, "status": account.status, "type": account.type,
                 "friendly_name": account.friendly_name}
@@ -421,7 +433,7 @@ class TwilioGateway:
         """
         try:
             found = self._client.api.v2010.account.incoming_phone_numbers.list(phone_number=phone_number, limit=20)
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         for number in found:  # the filter also matches partial numbers
             if number.phone_number == phone_number:
@@ -435,7 +447,7 @@ class TwilioGateway:
             raise ValueError(f"not IncomingPhoneNumber settings: {', '.join(sorted(unknown))}")
         try:
             number = self._client.api.v2010.account.incoming_phone_numbers(sid).update(**fields)
-        except _CLIENT_ERRORS as exc:
+        except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
         return _number_dict(number)
 
@@ -452,11 +464,11 @@ class TwilioGateway:
             detail = exc.detail or exc.title
             return _http_error(exc.status, exc.code, self._http.retry_after(), request_sent, detail)
         response = exc.args[1] if isinstance(exc, TwilioException) and len(exc.args) > 1 else None
-        if isinstance(response, Response):
+        if isinstance(response, twilio_http_response.Response):
             # Page requests raise a bare TwilioException("Unable to fetch page", response).
             code = _error_code(response.text)
             return _http_error(response.status_code, code, self._http.retry_after(), request_sent)
-        if isinstance(exc, _BAD_URL_ERRORS):
+        if isinstance(exc, _bad_url_errors()):
             return TwilioSendError(
                 f"Twilio base URL is not usable: {type(exc).__name__}",
                 explanation="Bling's Twilio settings are wrong (bad API address); "
@@ -561,11 +573,11 @@ def _error_code(text: str) -> int | None:
 
 def _failed_before_sending(exc: requests.exceptions.RequestException) -> bool:
     """True when the connection never opened, so Twilio cannot have the request."""
-    if isinstance(exc, _NOT_CONNECTED_ERRORS):
+    if isinstance(exc, _not_connected_errors()):
         return True
     if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
         # Refused connections and DNS failures: MaxRetryError(reason=NewConnectionError).
-        return isinstance(getattr(exc.args[0], "reason", exc.args[0]), NewConnectionError)
+        return isinstance(getattr(exc.args[0], "reason", exc.args[0]), urllib3_exceptions.NewConnectionError)
     return False
 
 
@@ -581,30 +593,36 @@ def _day_before(moment: datetime) -> str:
     return (moment - timedelta(days=1)).date().isoformat()
 
 
-class _ResponseTap(HttpClient):
-    """Wraps the real HTTP client to remember each thread's last response.
+@functools.cache
+def _response_tap() -> type:
+    """The ``_ResponseTap`` class, defined on first use: its base class lives in twilio.http (requests)."""
 
-    ``TwilioRestException`` drops the response headers, and a 429's
-    ``Retry-After`` is only there.
-    """
+    class _ResponseTap(twilio_http.HttpClient):
+        """Wraps the real HTTP client to remember each thread's last response.
 
-    def __init__(self, inner: HttpClient) -> None:
-        super().__init__(inner.logger, False, inner.timeout)
-        self.inner = inner
-        self._local = threading.local()
+        ``TwilioRestException`` drops the response headers, and a 429's
+        ``Retry-After`` is only there.
+        """
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        self._local.response = None
-        response = self.inner.request(method, url, *args, **kwargs)
-        self._local.response = response
-        return response
+        def __init__(self, inner: HttpClient) -> None:
+            super().__init__(inner.logger, False, inner.timeout)
+            self.inner = inner
+            self._local = threading.local()
 
-    def retry_after(self) -> float | None:
-        """Seconds from the last response's Retry-After header, if it had one."""
-        response = getattr(self._local, "response", None)
-        headers = getattr(response, "headers", None) or {}
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        try:
-            return max(0.0, float(value)) if value is not None else None
-        except ValueError:
-            return None  # an HTTP date; not worth parsing here
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+            self._local.response = None
+            response = self.inner.request(method, url, *args, **kwargs)
+            self._local.response = response
+            return response
+
+        def retry_after(self) -> float | None:
+            """Seconds from the last response's Retry-After header, if it had one."""
+            response = getattr(self._local, "response", None)
+            headers = getattr(response, "headers", None) or {}
+            value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+            try:
+                return max(0.0, float(value)) if value is not None else None
+            except ValueError:
+                return None  # an HTTP date; not worth parsing here
+
+    return _ResponseTap

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import parse_qsl
 
 import falcon
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bling.context import Context
+from bling.edge.verifiers import form_pairs
 from bling.routing.accept import DUPLICATE, IGNORED, INVALID, NotRecorded, accept, describe_errors
 from bling.services import Services
 
@@ -99,8 +99,11 @@ class Endpoint:
                 raise falcon.HTTPBadRequest(title="Malformed JSON", description=str(ex)) from None
             except RecursionError:  # thousands of nested brackets: no sender of Bling's writes those
                 raise falcon.HTTPBadRequest(title="Malformed JSON", description="The JSON is nested too deeply.") from None
-        else:
-            data = dict(parse_qsl(text, keep_blank_values=True)) if req.method == "POST" else dict(req.params)
+        elif req.method != "POST":
+            data = dict(req.params)
+        else:  # the fields the verifier checked (parsed once), else the body's
+            signed = getattr(req.context, "signed_form", None)
+            data = dict(signed) if signed is not None else dict(form_pairs(text))
         if isinstance(data, dict):
             for header, field in schema.headers.items():
                 data[field] = req.get_header(header) or ""

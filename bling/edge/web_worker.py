@@ -10,7 +10,8 @@ a connection open for ever by trickling bytes or saying nothing.
 
 psycopg2 is made cooperative (psycogreen) so a PostgreSQL query yields to
 other greenlets instead of blocking the process; SQLite calls are short
-local writes and stay blocking.
+local writes and stay blocking (and a SQLite store's web processes never
+load psycopg2: 5 MB each).
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ class BlingWebWorker(GeventWorker):
 
     def patch(self):
         super().patch()  # gevent's monkey.patch_all()
-        from psycogreen.gevent import patch_psycopg
+        if _store_is_postgres():
+            from psycogreen.gevent import patch_psycopg
 
-        patch_psycopg()
+            patch_psycopg()
 
     def handle(self, listener, client, addr):
         deadline = gevent.spawn_later(self.connection_seconds, _shut, client)
@@ -60,6 +62,16 @@ class BlingWebWorker(GeventWorker):
             super().handle(listener, client, addr)
         finally:
             deadline.kill(block=False)
+
+
+def _store_is_postgres() -> bool:
+    """Does this process's store (BLING_STORE_URL, as the settings read it) live in PostgreSQL?"""
+    from bling.config.settings import load_settings
+
+    try:
+        return load_settings().store_url.startswith("postgresql")
+    except ConfigError:
+        return True  # the app will say what is wrong when it loads; patching does no harm meanwhile
 
 
 def _shut(client) -> None:

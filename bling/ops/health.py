@@ -10,7 +10,7 @@ provider are reported (``warnings``) without making Bling unhealthy: Bling
 still accepts every webhook, which is its promise.
 
 Every Help Scout and Twilio call goes through an instrumented transport
-(``InstrumentedSession``, ``InstrumentedTwilioHttpClient``) that counts it
+(``instrumented_session``, ``instrumented_twilio_http_client``) that counts it
 for /metrics and records the last success and failure per service in the
 store (successes at most every ``OK_WRITE_INTERVAL`` seconds per process,
 so a burst does not add a write per call).
@@ -18,18 +18,19 @@ so a burst does not add a write per call).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import time
 
-import requests
-from twilio.http.http_client import TwilioHttpClient
-
 from bling import __version__
+from bling.lazy_modules import LazyModule
 from bling.ops.metrics import record_api_call
 
 log = logging.getLogger("bling.health")
+requests = LazyModule("requests")  # the transports below are built by a worker's first call, not at import
+twilio_http_client = LazyModule("twilio.http.http_client")
 
 DEFAULT_MAX_WAIT = 600.0
 OK_WRITE_INTERVAL = 10.0
@@ -131,41 +132,56 @@ class ApiRecorder:
         self.store.record_api(service, **values)
 
 
-class InstrumentedSession(requests.Session):
-    """The Help Scout client's session: every exchange is counted and timed."""
-
-    def __init__(self, service: str, recorder: ApiRecorder):
-        super().__init__()
-        self.service, self.recorder = service, recorder
-
-    def request(self, method, url, *args, **kwargs):
-        started = time.monotonic()
-        try:
-            response = super().request(method, url, *args, **kwargs)
-        except requests.RequestException as ex:
-            self.recorder.observe(self.service, None, time.monotonic() - started, f"{method} failed: {type(ex).__name__}")
-            raise
-        path = requests.utils.urlparse(url).path
-        self.recorder.observe(self.service, response.status_code, time.monotonic() - started,
-                              f"{method} {path} → {response.status_code}")
-        return response
+def instrumented_session(service: str, recorder: ApiRecorder):
+    """The Help Scout client's session (``requests.Session``): every exchange is counted and timed."""
+    return _transports()[0](service, recorder)
 
 
-class InstrumentedTwilioHttpClient(TwilioHttpClient):
+def instrumented_twilio_http_client(recorder: ApiRecorder, timeout: float = 10.0):
     """The Twilio library's HTTP client: every exchange is counted and timed."""
+    return _transports()[1](recorder, timeout)
 
-    def __init__(self, recorder: ApiRecorder, timeout: float = 10.0):
-        super().__init__(timeout=timeout)
-        self.recorder = recorder
 
-    def request(self, method, url, *args, **kwargs):
-        started = time.monotonic()
-        try:
-            response = super().request(method, url, *args, **kwargs)
-        except requests.RequestException as ex:
-            self.recorder.observe("twilio", None, time.monotonic() - started, f"{method} failed: {type(ex).__name__}")
-            raise
-        path = requests.utils.urlparse(url).path
-        self.recorder.observe("twilio", response.status_code, time.monotonic() - started,
-                              f"{method} {path.rsplit('/', 1)[-1]} → {response.status_code}")
-        return response
+@functools.cache
+def _transports() -> tuple[type, type]:
+    """The two instrumented classes, defined on first use: their bases import requests."""
+
+    class InstrumentedSession(requests.Session):
+        """The Help Scout client's session: every exchange is counted and timed."""
+
+        def __init__(self, service: str, recorder: ApiRecorder):
+            super().__init__()
+            self.service, self.recorder = service, recorder
+
+        def request(self, method, url, *args, **kwargs):
+            started = time.monotonic()
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except requests.RequestException as ex:
+                self.recorder.observe(self.service, None, time.monotonic() - started, f"{method} failed: {type(ex).__name__}")
+                raise
+            path = requests.utils.urlparse(url).path
+            self.recorder.observe(self.service, response.status_code, time.monotonic() - started,
+                                  f"{method} {path} → {response.status_code}")
+            return response
+
+    class InstrumentedTwilioHttpClient(twilio_http_client.TwilioHttpClient):
+        """The Twilio library's HTTP client: every exchange is counted and timed."""
+
+        def __init__(self, recorder: ApiRecorder, timeout: float = 10.0):
+            super().__init__(timeout=timeout)
+            self.recorder = recorder
+
+        def request(self, method, url, *args, **kwargs):
+            started = time.monotonic()
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except requests.RequestException as ex:
+                self.recorder.observe("twilio", None, time.monotonic() - started, f"{method} failed: {type(ex).__name__}")
+                raise
+            path = requests.utils.urlparse(url).path
+            self.recorder.observe("twilio", response.status_code, time.monotonic() - started,
+                                  f"{method} {path.rsplit('/', 1)[-1]} → {response.status_code}")
+            return response
+
+    return InstrumentedSession, InstrumentedTwilioHttpClient

@@ -3,9 +3,9 @@
 A 2xx to Twilio is a promise, so each accepted event must be on disk before
 its answer (SQLite: ``synchronous=FULL``). One fsync per request caps a
 process at a few hundred answers a second whatever the CPU could do. Here
-requests hand their event to one writer, which yields once so the requests
-already being served can join, then writes the whole batch in one
-transaction and wakes each request with its result. Nobody is answered
+requests hand their event to one writer, which waits ``GATHER_SECONDS`` so
+the requests already being served can join, then writes the whole batch in
+one transaction and wakes each request with its result. Nobody is answered
 before the batch holding its event is durable; under light load a batch is
 one event and nothing changes.
 
@@ -18,6 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any, Callable, Generic, TypeVar
+
+#: How long the writer lets a batch gather. Yielding once (the former ``sleep(0)``) let only the requests a
+#: gevent process was already running join; half a millisecond also lets its loop read the requests that
+#: just arrived, so one fsync serves more of them: 0.54x -> 0.63x the floor's answers a second (bench/run.py,
+#: side by side on one machine), for at most 0.5 ms more per answer.
+GATHER_SECONDS = 0.0005
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -66,7 +72,7 @@ class GroupCommit(Generic[Item, Result]):
             with self._cond:
                 while not self._pending:
                     self._cond.wait()
-            time.sleep(0)  # let requests already being served join this batch
+            time.sleep(GATHER_SECONDS)  # let requests being served, and those just arrived, join this batch
             with self._cond:
                 batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
             self._write(batch)

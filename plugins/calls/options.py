@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import phonenumbers
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from bling.phones import phonenumbers  # imported on first use
 
 #: Twilio dials at most ten ``<Number>`` nouns at once.
 MAX_RING_NUMBERS = 10

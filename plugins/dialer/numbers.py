@@ -9,20 +9,23 @@ token and is refused for the same costly number types.
 
 from __future__ import annotations
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
+import functools
 
-from bling.phones import pretty, region_of, to_e164
+from bling.phones import phonenumbers, pretty, region_of, to_e164
 
-#: Number types Bling never calls, in words for the agent.
-COSTLY_TYPES = {
-    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
-    PhoneNumberType.SHARED_COST: "a shared-cost number",
-    PhoneNumberType.UAN: "a universal access number",
-    PhoneNumberType.PERSONAL_NUMBER: "a personal (forwarding) number",
-    PhoneNumberType.PAGER: "a pager",
-    PhoneNumberType.VOICEMAIL: "a voicemail access number",
-}
+
+@functools.cache
+def costly_types() -> dict[int, str]:
+    """Number types Bling never calls, in words for the agent (phonenumbers is loaded on first use)."""
+    kind = phonenumbers.PhoneNumberType
+    return {
+        kind.PREMIUM_RATE: "a premium-rate number",
+        kind.SHARED_COST: "a shared-cost number",
+        kind.UAN: "a universal access number",
+        kind.PERSONAL_NUMBER: "a personal (forwarding) number",
+        kind.PAGER: "a pager",
+        kind.VOICEMAIL: "a voicemail access number",
+    }
 
 
 class NumberRefused(Exception):
@@ -55,7 +58,7 @@ def agent_phone(raw: str, hotline: str, countries: tuple[str, ...], supporter: s
     if region not in countries:
         where = ", ".join(countries) or "none configured"
         raise NumberRefused(f"Bling only calls agents' phones in {where}; {pretty(number)} is in {region or 'an unknown country'}.")
-    costly = COSTLY_TYPES.get(phonenumbers.number_type(parsed))
+    costly = costly_types().get(phonenumbers.number_type(parsed))
     if costly:
         raise NumberRefused(f"Bling will not call {pretty(number)}: it is {costly}.")
     if number == hotline:
@@ -77,7 +80,7 @@ def supporter_refusal(supporter: str) -> str | None:
     parsed = _parse(supporter)
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         return f"{supporter} is not a valid phone number, so Bling will not call it."
-    costly = COSTLY_TYPES.get(phonenumbers.number_type(parsed))
+    costly = costly_types().get(phonenumbers.number_type(parsed))
     return f"Bling will not call {pretty(supporter)}: it is {costly}." if costly else None
 
 

@@ -18,10 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
-
-from bling.phones import pretty, region_of
+from bling.phones import phonenumbers, pretty, region_of
 from bling.routing.urls import route_path
 from .tokens import Claims
 
@@ -106,5 +103,5 @@ def _script_json(data: dict) -> str:
 
 def _example(hotline: str) -> str:
     """An example mobile number of the hotline's country, as a placeholder."""
-    example = phonenumbers.example_number_for_type(region_of(hotline), PhoneNumberType.MOBILE)
-    return phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL) if example else "+1 617 555 0199"
+    example = phonenumbers.example_number_for_type(region_of(hotline), phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if example else "+1 617 555 0199"

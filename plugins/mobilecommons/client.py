@@ -22,12 +22,13 @@ import logging
 from datetime import datetime
 from typing import Callable, Iterator
 
-import requests
-from urllib3.exceptions import NewConnectionError
-
 from bling import __version__
 from . import shapes
 from bling.errors import AmbiguousOutcome, TransportError
+from bling.lazy_modules import LazyModule
+
+requests = LazyModule("requests")  # loaded by the first call: web processes never call out
+urllib3_exceptions = LazyModule("urllib3.exceptions")
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,10 @@ log = logging.getLogger(__name__)
 TIMEOUT = (5.0, 30.0)
 #: Pages followed at most in one window (100 000 messages at 100 a page).
 MAX_PAGES = 1000
-USER_AGENT = f"bling/{__version__} python-requests/{requests.__version__}"
+
+
+def user_agent() -> str:
+    return f"bling/{__version__} python-requests/{requests.__version__}"
 
 
 class MobileCommonsError(TransportError):
@@ -151,7 +155,7 @@ class MobileCommonsClient:
         what = f"Mobile Commons {method} {endpoint}"
         try:
             response = self.session.request(method, self.base_url + endpoint, params=params, data=data,
-                                            headers={"Accept": "application/xml", "User-Agent": USER_AGENT},
+                                            headers={"Accept": "application/xml", "User-Agent": user_agent()},
                                             timeout=self.timeout)
         except (requests.Timeout, requests.ConnectionError) as ex:
             if write and not _nothing_sent(ex):
@@ -206,4 +210,4 @@ def _nothing_sent(ex: requests.RequestException) -> bool:
     if isinstance(ex, requests.ConnectTimeout):
         return True
     reason = getattr(ex.args[0], "reason", None) if ex.args else None
-    return isinstance(reason, NewConnectionError)
+    return isinstance(reason, urllib3_exceptions.NewConnectionError)

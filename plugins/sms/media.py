@@ -19,9 +19,10 @@ import mimetypes
 import time
 from dataclasses import dataclass
 
-import requests
-
+from bling.lazy_modules import LazyModule
 from bling.phones import region_of
+
+requests = LazyModule("requests")  # loaded by the first download: web processes never download
 
 DOWNLOAD_TIMEOUT = 15.0
 #: All of one text's downloads together, well inside the worker's 120 s lease.

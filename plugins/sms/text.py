@@ -9,9 +9,13 @@ a supporter needs to read the reply.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+if TYPE_CHECKING:
+    from bs4 import Tag
+
+# bs4 is imported where a reply is turned into text (a worker's job), never at import: web
+# processes import this module through the plugins but never parse HTML (bs4 is 4 MB a process).
 
 # Elements whose start and end force a new line (empty lines are not added).
 BLOCK_TAGS = frozenset(
@@ -31,7 +35,6 @@ CELL_TAGS = frozenset({"td", "th"})
 _LINE_BREAK = object()  # <br>: always start a new line (an empty one if needed)
 _BLOCK_EDGE = object()  # block start/end: start a new line unless already on one
 
-_SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 _HTML_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _LINE_SPACE = re.compile(r"[^\S\n]+")  # any whitespace except newline
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
@@ -47,6 +50,8 @@ def html_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "html.parser")
     if soup.find(True) is None:
         # Plain text: its newlines are real line breaks, not HTML whitespace.
@@ -93,9 +98,12 @@ def _cut_position(text: str, limit: int) -> int:
 
 def _walk(node: Tag, tokens: list[object], preformatted: bool) -> None:
     """Append the text and line markers of ``node``'s children to ``tokens``."""
+    from bs4 import NavigableString, Tag
+    from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
     for child in node.children:
         if isinstance(child, NavigableString):
-            if isinstance(child, _SKIPPED_STRINGS):
+            if isinstance(child, (Comment, Declaration, Doctype, ProcessingInstruction)):
                 continue
             _add_string(str(child), tokens, preformatted)
         elif isinstance(child, Tag):
