@@ -173,8 +173,9 @@ def test_hook_bling_transports(env, plugins_dir):
     assert (twilio.number, twilio.channel, twilio.provider) == ("+16175550100", "SMS", "twilio")
     assert (pigeon.address, pigeon.number, pigeon.channel, pigeon.kind) == ("Loft 7", None, "Pigeon post", "id")
     assert (semaphore.number, semaphore.channel) == ("+16175550199", "Semaphore")
-    (plugins_dir / "probe" / "__init__.py").write_text(textwrap.dedent(PROBE_INIT).replace('"semaphore"', '"twilio"'))
-    with pytest.raises(ConfigError, match="transport 'twilio' is declared by two plugins, 'sms' and 'probe'"):
+    (plugins_dir / "rival.py").write_text("from bling.declarations import Transport\nfrom bling.hookspecs import hookimpl\n"
+                                          "@hookimpl\ndef bling_transports():\n    return [Transport('twilio')]\n")
+    with pytest.raises(ConfigError, match="transport 'twilio' is declared by two plugins, '(sms|rival)' and '(sms|rival)'"):
         _settings(env, plugins_dir, BLING_MAILBOXES="twilio:+16175550100:206906")
     with pytest.raises(ConfigError, match=r"BLING_MAILBOXES entry 2 \('pigeon:Loft 7:206908'\): no loaded plugin serves "
                                           r"the transport 'pigeon' \(known: mobilecommons, twilio, whatsapp\)"):
