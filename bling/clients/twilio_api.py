@@ -72,8 +72,8 @@ _EXPLANATIONS: dict[int, str] = {
     63013: "WhatsApp refused the message under its policies (for a template: an empty variable, or the "
     "template is not approved)",
     63014: "the supporter has blocked the hotline on WhatsApp",
-    63016: "the supporter's 24-hour WhatsApp window had closed (they have not written on WhatsApp in the "
-    "last 24 hours), and outside it WhatsApp only delivers an approved template",
+    63016: "the supporter's 24-hour WhatsApp window had closed, and outside it WhatsApp only delivers an "
+    "approved template",
     63018: "the hotline's WhatsApp sender has reached WhatsApp's messaging limit; try again later",
     63021: "WhatsApp refused the message's content (a template variable over 1024 characters, or an "
     "unsupported content)",

@@ -46,7 +46,7 @@ class Window:
     def open(self) -> bool:
         if self.closes_at is None or self.now >= self.closes_at:
             return False
-        return self.refused_at is None or self.refused_at < self.last_inbound_at
+        return self.refused_at is None or self.refused_at <= self.last_inbound_at
 
 
 def record_inbound(store, hotline: str, phone: str, at: float) -> float:
