@@ -15,7 +15,7 @@ from support import HOTLINE, MAILBOX_ID, OTHER_HOTLINE, OTHER_MAILBOX_ID, config
 MAILBOXES = f"twilio:{HOTLINE}:{MAILBOX_ID}, whatsapp:{HOTLINE}:{MAILBOX_ID}, twilio:{OTHER_HOTLINE}:{OTHER_MAILBOX_ID}"
 WHATSAPP = "/bling/twilio_whatsapp"
 STATUS = "/bling/twilio_sms_status"
-TEMPLATE = "HX0123456789abcdef0123456789abcdef"
+TEMPLATE = "HXc0ffee00000000000000000000000001"
 WITH_TEMPLATE = f'[mailboxes.{MAILBOX_ID}]\nwhatsapp_template_sid = "{TEMPLATE}"\n'
 HOUR = 3600.0
 
