@@ -55,6 +55,8 @@ class ChainState(TypedDict, total=False):
     skipped: str                     # agent_reply: why the reply was not texted (read by people: bling jobs show)
     sms_sids: list[str]              # agent_reply: the texts sent → agent_started (thread a new conversation)
     sms_error: int | str | None      # agent_reply: the transport's error code when texting failed (people)
+    channel: str                     # agent_reply: the BLING_MAILBOXES entry the reply went on, e.g. "whatsapp:+1…" (people)
+    transport_note: str              # whatsapp_transport (how it sent, e.g. as a template) → agent_reply (adds it to its note)
     now_threads_into: int            # agent_started: the conversation the supporter's texts now go to (people)
     # -- replies Bling sends by itself ------------------------------------------------------
     auto_reply_sid: str              # autoreply, voicemail: the auto-reply sent (people)
@@ -67,6 +69,9 @@ class ChainState(TypedDict, total=False):
     opt_out_skipped: str             # opt_out: why a back-filled keyword changed nothing (people)
     # -- delivery status (twilio-sms-status route) -----------------------------------------
     status: str                      # delivery_status: the text's recorded status (people)
+    failure_detail: str              # whatsapp_status (when the WhatsApp window closed) → delivery_status (adds it to the note)
+    # -- WhatsApp ----------------------------------------------------------------------------
+    whatsapp_window_closes_at: float # whatsapp_session: the supporter's 24-hour window now closes then (people)
     # -- calls ---------------------------------------------------------------------------------
     outcome: str                     # call_log: how the call ended, e.g. "answered", "missed" (people)
     answered_by: str | None          # call_log: the agent's phone that answered, None if unknown (people)
@@ -154,28 +159,36 @@ class Context:
         store.effect_done(inbox_id, name, result)
         return result
 
-    def send_sms_once(self, name: str, to: str, body: str, media_urls: list[str] | None = None) -> str:
-        """Send an SMS as the effect ``name``: never twice for this event."""
+    def send_sms_once(self, name: str, to: str, body: str, media_urls: list[str] | None = None,
+                      mailbox: Mailbox | None = None) -> str:
+        """Send an SMS as the effect ``name``: never twice for this event.
+
+        ``mailbox`` is the entry to send from (default: the event's); an agent's
+        reply goes on the channel the supporter last wrote on, which may be
+        another entry of the same Help Scout mailbox (e.g. ``whatsapp:``).
+        """
+        sender = mailbox or self.mailbox
 
         def find(since: float):
             found = self.plugin_manager.hook.transport_find_sms(
-                context=self, mailbox=self.mailbox, to=to, body=body, since=since)
+                context=self, mailbox=sender, to=to, body=body, since=since)
             return found[0] if found else None
 
-        return self.effect(name, lambda: self.send_sms(to, body, media_urls), find)
+        return self.effect(name, lambda: self.send_sms(to, body, media_urls, mailbox=sender), find)
 
-    def send_sms(self, to: str, body: str, media_urls: list[str] | None = None) -> str:
-        """Send an SMS from this mailbox through its transport plugin."""
+    def send_sms(self, to: str, body: str, media_urls: list[str] | None = None, mailbox: Mailbox | None = None) -> str:
+        """Send an SMS from ``mailbox`` (default: this event's) through its transport plugin."""
         from bling.ops.metrics import record_sms
 
+        sender = mailbox or self.mailbox
         try:
             result = self.plugin_manager.hook.transport_send_sms(
-                context=self, mailbox=self.mailbox, to=to, body=body, media_urls=media_urls or [])
+                context=self, mailbox=sender, to=to, body=body, media_urls=media_urls or [])
         except Exception:
             record_sms("failed")
             raise
         if result is not None:
             record_sms("sent")
         if result is None:
-            raise LookupError(f"no transport plugin handles {self.mailbox.transport!r} mailboxes")
+            raise LookupError(f"no transport plugin handles {sender.transport!r} mailboxes")
         return result

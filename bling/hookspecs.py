@@ -126,5 +126,15 @@ def bling_periodic_tasks():
 
 
 @hookspec
+def bling_transports():
+    """Return the BLING_MAILBOXES transports this plugin serves: a list of ``bling.declarations.Transport``.
+
+    Each says whether its address is a phone number or an id and how agents
+    call the channel. An entry whose transport no plugin declares stops
+    start-up naming the entry; a name declared twice stops it too.
+    """
+
+
+@hookspec
 def bling_commands(cli):
     """Add this plugin's commands to the ``bling`` command line (a click group)."""

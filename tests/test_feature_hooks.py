@@ -19,11 +19,11 @@ from bling.jobs.periodic import declared_tasks
 from bling.routing.plugin_loader import load_plugins
 
 PROBE_INIT = '''
-"""A probe feature: one setting, one per-mailbox option, one periodic task, one command."""
+"""A probe feature: one setting, one per-mailbox option, one periodic task, one command, two transports."""
 import click
 from marshmallow import Schema, fields, validate
 
-from bling.declarations import PeriodicTask, Setting
+from bling.declarations import PeriodicTask, Setting, Transport
 from bling.hookspecs import hookimpl
 
 PLUGINS = ("probe_step",)
@@ -68,6 +68,11 @@ def probe(times):
 @hookimpl
 def bling_commands(cli):
     cli.add_command(probe)
+
+
+@hookimpl
+def bling_transports():
+    return [Transport("pigeon", address="id", channel="Pigeon post"), Transport("semaphore", channel="Semaphore")]
 '''
 
 PROBE_STEP = '''
@@ -158,6 +163,23 @@ def test_hook_bling_periodic_tasks(env, plugins_dir):
     assert set(tasks) == {"probe-sweep", "reconcile", "mobilecommons"}
     assert tasks["probe-sweep"].every == 42.0 and tasks["probe-sweep"].run("services") == "swept"
     assert tasks["reconcile"].every == 600.0 and tasks["mobilecommons"].every == 300.0
+
+
+def test_hook_bling_transports(env, plugins_dir):
+    """Plugins declare BLING_MAILBOXES' transports: phone addresses are normalised, ids kept; none is built in."""
+    mailboxes = "twilio:+16175550100:206906, pigeon:Loft 7:206908, semaphore:(617) 555-0199:206909"
+    settings = _settings(env, plugins_dir, BLING_MAILBOXES=mailboxes)
+    twilio, pigeon, semaphore = settings.mailboxes
+    assert (twilio.number, twilio.channel, twilio.provider) == ("+16175550100", "SMS", "twilio")
+    assert (pigeon.address, pigeon.number, pigeon.channel, pigeon.kind) == ("Loft 7", None, "Pigeon post", "id")
+    assert (semaphore.number, semaphore.channel) == ("+16175550199", "Semaphore")
+    (plugins_dir / "rival.py").write_text("from bling.declarations import Transport\nfrom bling.hookspecs import hookimpl\n"
+                                          "@hookimpl\ndef bling_transports():\n    return [Transport('twilio')]\n")
+    with pytest.raises(ConfigError, match="transport 'twilio' is declared by two plugins, '(sms|rival)' and '(sms|rival)'"):
+        _settings(env, plugins_dir, BLING_MAILBOXES="twilio:+16175550100:206906")
+    with pytest.raises(ConfigError, match=r"BLING_MAILBOXES entry 2 \('pigeon:Loft 7:206908'\): no loaded plugin serves "
+                                          r"the transport 'pigeon' \(known: mobilecommons, twilio, whatsapp\)"):
+        load_settings(dict(env, BLING_MAILBOXES=mailboxes))
 
 
 def test_hook_bling_commands(plugins_dir, monkeypatch):

@@ -37,6 +37,7 @@ TWILIO_FORMS = {
     "twilio-voice-voicemail": ("voice_incoming", ""), "twilio-voice-record-done": ("voice_record_done", ""),
     "twilio-voice-recording": ("voice_recording", CALLER_QUERY), "twilio-transcription": ("voice_transcription", ""),
     "twilio-voicemail": ("studio_voicemail", ""), "twilio-sms-status": ("sms_status_delivered", ""),
+    "twilio-whatsapp": ("whatsapp_basic", ""),
     "dialer-answer": ("dialer_answer", "call=fuzzcall1&leg=agent"),
     "dialer-connect": ("dialer_gather", "call=fuzzcall1&leg=agent"),
     "dialer-call-status": ("dialer_agent_status", "call=fuzzcall1&leg=agent"),

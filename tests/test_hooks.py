@@ -163,7 +163,7 @@ PIGEON = '''
     @hookimpl
     def handle_event(context, event):
         from bling.config.mailboxes import Mailbox
-        context.mailbox = Mailbox("pigeon", "loft-7", context.mailbox.mailbox_id)
+        context.mailbox = Mailbox("pigeon", "loft-7", context.mailbox.mailbox_id, kind="id")
         context.state["sid"] = context.send_sms_once("hello", "+16175550123", "coo")
 '''
 

@@ -72,7 +72,7 @@ def test_opted_out_supporter_is_explained_to_the_agent(client, services, vcr):
 def test_attachments_are_refused_with_a_reason(plugin):
     context = SimpleNamespace(settings=SimpleNamespace(mobilecommons_username="u", mobilecommons_password="p",
                                                        mobilecommons_api_url="https://secure.mcommons.com/api/"))
-    mailbox = Mailbox("mobilecommons", CAMPAIGN, MC_MAILBOX)
+    mailbox = Mailbox("mobilecommons", CAMPAIGN, MC_MAILBOX, kind="id")
     with pytest.raises(MobileCommonsRefused) as caught:
         plugin.transport_send_sms(context, mailbox, "+16175550123", "See attached", ["https://example.org/a.png"])
     assert caught.value.permanent and "sends text only" in caught.value.explanation

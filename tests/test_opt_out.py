@@ -121,7 +121,7 @@ def test_keywords_that_say_when_they_were_sent_apply_in_the_order_sent(services)
     from bling.config.mailboxes import Mailbox
 
     plugin = plugin_module("opt_out")
-    mailbox = Mailbox("mobilecommons", "189358", MAILBOX_ID)
+    mailbox = Mailbox("mobilecommons", "189358", MAILBOX_ID, kind="id")
 
     def sent(body: str, when: str) -> str | None:
         context = Context(settings=services.settings, route=None, services=services, mailbox=mailbox)

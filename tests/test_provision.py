@@ -192,6 +192,6 @@ def test_webhook_events_follow_the_webhook_routes_chain(env, tmp_path):
 def test_a_mobile_commons_hotline_is_skipped_not_failed():
     from bling.config.mailboxes import Mailbox
 
-    item = provision.plan_number(object(), Mailbox("mobilecommons", "12345", 206908), {"sms_url": "x"})
+    item = provision.plan_number(object(), Mailbox("mobilecommons", "12345", 206908, kind="id"), {"sms_url": "x"})
     assert item.action == "skip" and not item.pending
     assert "set it up in that provider's console" in item.notes[0]

@@ -6,6 +6,7 @@ import pytest
 
 from bling.errors import ConfigError
 from bling.config.mailboxes import Mailbox, parse_mailboxes
+from bling.declarations import Transport
 from bling.config.settings import load_settings, store_url_from
 from support import make_env
 
@@ -78,11 +79,14 @@ def test_store_url_unknown_scheme_is_refused():
 # -- BLING_MAILBOXES -----------------------------------------------------------
 
 
+TRANSPORTS = {"twilio": Transport("twilio"), "mobilecommons": Transport("mobilecommons", address="id")}
+
+
 def test_mailboxes_tolerate_spaces_and_number_formats():
     parsed = parse_mailboxes(" twilio:(617) 555-0100:206906 ,twilio: +44 20 7183 8750 :206907,"
-                             "mobilecommons:12345:206908, ")
+                             "mobilecommons:12345:206908, ", TRANSPORTS)
     assert parsed == [Mailbox("twilio", "+16175550100", 206906), Mailbox("twilio", "+442071838750", 206907),
-                      Mailbox("mobilecommons", "12345", 206908)]
+                      Mailbox("mobilecommons", "12345", 206908, kind="id")]
     assert parsed[0].number == "+16175550100" and parsed[2].number is None
 
 
@@ -93,10 +97,12 @@ def test_mailboxes_tolerate_spaces_and_number_formats():
     ("twilio:+16175550100:1,twilio:617-555-0100:2", "listed twice"),
     ("", "no mailboxes configured"),
     ("tw ilio:+16175550100:1", "not a plugin name"),
+    ("twilio:+16175550100:1, fax:+16175550101:2", "entry 2 ('fax:+16175550101:2'): no loaded plugin serves the "
+                                                  "transport 'fax' (known: mobilecommons, twilio)"),
 ])
 def test_malformed_mailboxes_name_the_entry(value, fragment):
     with pytest.raises(ConfigError) as ex:
-        parse_mailboxes(value)
+        parse_mailboxes(value, TRANSPORTS)
     assert fragment in str(ex.value) and "BLING_MAILBOXES" in str(ex.value)
 
 

@@ -73,6 +73,23 @@ _EXPLANATIONS: dict[int, str] = {
     30008: "the text could not be delivered for an unknown reason (Twilio error 30008)",
     30004: "the supporter's number or carrier blocked the message",
     30034: "the hotline number is not registered for US texting (A2P 10DLC), so carriers refuse its texts",
+    # WhatsApp (channel errors, mostly in the status callback; whatsapp-reference.md §4)
+    21654: "the WhatsApp template was sent without its ContentSid (a Bling bug: tell an administrator)",
+    21656: "the WhatsApp template's variables were refused (empty, or not what the template expects)",
+    63003: "the supporter's number is not on WhatsApp, or is no longer active there",
+    63013: "WhatsApp refused the message under its policies (for a template: an empty variable, or the "
+    "template is not approved)",
+    63014: "the supporter has blocked the hotline on WhatsApp",
+    63016: "the supporter's 24-hour WhatsApp window had closed, and outside it WhatsApp only delivers an "
+    "approved template",
+    63018: "the hotline's WhatsApp sender has reached WhatsApp's messaging limit; try again later",
+    63021: "WhatsApp refused the message's content (a template variable over 1024 characters, or an "
+    "unsupported content)",
+    63024: "WhatsApp says the supporter's number cannot receive WhatsApp messages",
+    63032: "WhatsApp does not allow sending this message to this user",
+    63049: "Meta chose not to deliver this WhatsApp template (a marketing template; use a utility one)",
+    63051: "the hotline's WhatsApp Business Account is locked by Meta",
+    63112: "Meta has disabled or restricted the hotline's WhatsApp Business Account",
 }
 
 _AMBIGUOUS_EXPLANATION = (
@@ -226,14 +243,26 @@ class TwilioGateway:
         body: str,
         status_callback: str | None = None,
         media_urls: list[str] | None = None,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
     ) -> str:
         """Send one text and return its Message SID.
+
+        ``from_`` and ``to`` are E.164 numbers or channel addresses
+        (``whatsapp:+1…``). With ``content_sid`` an approved template
+        (Content API) is sent with ``content_variables`` instead of a body:
+        Twilio refuses ``Body`` and ``MediaUrl`` beside a template.
 
         Raises ``TwilioSendError`` (permanent), ``TwilioTransient`` (retry
         later) or ``TwilioAmbiguous`` (may have been sent: look first).
         """
         params: dict[str, Any] = {"to": to, "from_": from_}
-        if body or not media_urls:
+        if content_sid:
+            params["content_sid"] = content_sid
+            if content_variables:
+                params["content_variables"] = json.dumps(content_variables, ensure_ascii=False)
+            body, media_urls = "", None
+        elif body or not media_urls:
             params["body"] = body
         if status_callback:
             params["status_callback"] = status_callback
@@ -245,8 +274,8 @@ class TwilioGateway:
             raise self._classify(exc, request_sent=True) from exc
         return message.sid
 
-    def find_sent_message(self, from_: str, to: str, body: str, since: datetime) -> str | None:
-        """Return the SID of a message already sent with this body, else None.
+    def find_sent_message(self, from_: str, to: str, body: str | None, since: datetime) -> str | None:
+        """Return the SID of a message already sent with this body (None: any body), else None.
 
         Used after an ambiguous failure so a text is not sent twice.  The date
         filter is a day wide because Twilio filters on whole days; the
@@ -265,7 +294,7 @@ class TwilioGateway:
             )
             for message in messages:
                 created = message.date_created
-                if message.body == body and created is not None and created >= earliest:
+                if (body is None or message.body == body) and created is not None and created >= earliest:
                     return message.sid
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc

@@ -17,7 +17,7 @@ from bling.errors import ConfigError
 from bling.declarations import Setting
 from bling.config.mailbox_options import MailboxOptions, load_mailbox_options
 from bling.routing.plugin_loader import load_plugins
-from bling.config.mailboxes import Mailbox, parse_mailboxes
+from bling.config.mailboxes import Mailbox, declared_transports, parse_mailboxes
 from bling.store.url import store_url_from
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,12 @@ class Settings:
         return None
 
     def mailbox_by_id(self, mailbox_id: int | None) -> Mailbox | None:
-        """Return the configured mailbox with this Help Scout id, if any."""
+        """Return the configured mailbox with this Help Scout id, if any: the first entry listed for it.
+
+        That entry is the mailbox's default channel: agent replies go on it
+        unless the supporter last wrote on another (``bling/store/supporters.py``),
+        and Call back dials from its number.
+        """
         for mailbox in self.mailboxes:
             if mailbox.mailbox_id == mailbox_id:
                 return mailbox
@@ -136,7 +141,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     def opt(name: str) -> str:
         return env.get(name, "").strip() or OPTIONAL[name][0]
 
-    mailboxes = parse_mailboxes(env["BLING_MAILBOXES"])
+    allow = [p.strip() for p in opt("BLING_LOAD_PLUGINS").split(",") if p.strip()]
+    plugins = _plugin_manager(opt("BLING_PLUGINS_DIR"), tuple(allow) or None)
+    mailboxes = parse_mailboxes(env["BLING_MAILBOXES"], declared_transports(plugins))  # plugins declare transports
     public_url = opt("BLING_PUBLIC_URL")
     for name in ("BLING_PUBLIC_URL", "BLING_HELPSCOUT_API_URL", "BLING_TWILIO_API_URL"):
         _check_url(name, opt(name))
@@ -144,8 +151,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_body = int(opt("BLING_MAX_BODY_BYTES"))
     except ValueError:
         raise ConfigError("BLING_MAX_BODY_BYTES: not a whole number of bytes") from None
-    allow = [p.strip() for p in opt("BLING_LOAD_PLUGINS").split(",") if p.strip()]
-    plugins = _plugin_manager(opt("BLING_PLUGINS_DIR"), tuple(allow) or None)
     defaults, per_mailbox = load_mailbox_options(opt("BLING_CONFIG") or None, option_schemas(plugins))
     settings = Settings(
         helpscout_client_id=env["HELPSCOUT_API_CLIENT_ID"].strip(),

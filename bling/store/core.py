@@ -138,6 +138,18 @@ customer_matches = sa.Table(
     sa.Column("nobody", sa.Boolean, nullable=True),
 )
 
+#: The channel (transport and hotline address) a supporter last wrote on, per Help Scout mailbox:
+#: agent replies go back on it (bling/store/supporters.py). ``wrote_at``: when that message was sent.
+supporter_channels = sa.Table(
+    "bling_supporter_channels",
+    metadata,
+    sa.Column("mailbox_id", sa.BigInteger, primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("transport", sa.String(64), nullable=False),
+    sa.Column("address", sa.String(100), nullable=False),
+    sa.Column("wrote_at", sa.Float, nullable=False),
+)
+
 
 def make_engine(url: str) -> sa.Engine:
     """Create the engine; SQLite gets WAL and synchronous=FULL (a 2xx is a promise)."""

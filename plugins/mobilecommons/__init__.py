@@ -1,7 +1,7 @@
 """Mobile Commons: a second SMS transport, fed by polling its API."""
 
 from bling.hookspecs import hookimpl
-from bling.declarations import PeriodicTask, Setting
+from bling.declarations import PeriodicTask, Setting, Transport
 
 from .events import bling_schemas  # noqa: F401  (the loader's payloads; its route takes no HTTP request)
 
@@ -23,6 +23,12 @@ def _url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
+
+
+@hookimpl
+def bling_transports():
+    # mobilecommons:<campaign id>:<mailbox id>
+    return [Transport("mobilecommons", address="id", channel="SMS")]
 
 
 @hookimpl

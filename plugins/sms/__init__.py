@@ -1,7 +1,7 @@
 """SMS: supporters' texts into Help Scout, agents' replies back, opt-outs, delivery status."""
 
 from bling.hookspecs import hookimpl
-from bling.declarations import PeriodicTask
+from bling.declarations import PeriodicTask, Transport
 
 #: Modules that are plugins in their own right (named in routes.toml chains).
 PLUGINS = ("inbound_sms", "opt_out", "after_hours", "autoreply", "sms_fallback", "agent_reply",
@@ -9,6 +9,12 @@ PLUGINS = ("inbound_sms", "opt_out", "after_hours", "autoreply", "sms_fallback",
 
 #: How often texts Twilio has but Bling never heard of are looked for.
 RECONCILE_EVERY = 600.0
+
+
+@hookimpl
+def bling_transports():
+    # twilio:<number>:<mailbox id>: a Twilio phone number's SMS and MMS (the calls feature uses its number too)
+    return [Transport("twilio", address="phone", channel="SMS")]
 
 
 @hookimpl

@@ -15,6 +15,16 @@ texted the same way: the phone comes from the customer. For a conversation
 Bling threads, the supporter's own number (the conversation map) wins over
 the customer's other phones.
 
+The reply goes back on the channel the supporter last wrote on to this
+mailbox (recorded by ``inbound_sms``, ``bling/store/supporters.py``): when
+that was another transport than the mailbox's first BLING_MAILBOXES entry
+(e.g. ``whatsapp:`` beside ``twilio:``), it is sent through that entry; on
+the same transport, or with nothing recorded, through the first entry, as
+always. A transport's refusal (opted out, WhatsApp's closed window) is a
+permanent TransportError whose explanation the note gives; a sentence the
+transport leaves in ``state['transport_note']`` (sent as a WhatsApp
+template) is added to the note.
+
 Options (routes.toml ``[route.options.agent_reply]``): ``sources``, the
 thread ``source.type`` values accepted (default ``["web"]``).
 """
@@ -29,6 +39,7 @@ from bling.hookspecs import hookimpl
 from .media import reply_attachments, reply_media
 from bling.phones import pretty
 from bling.payloads import customer_phone, newest_thread
+from bling.store.supporters import last_channel
 from .text import html_to_text, split_sms
 
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
@@ -85,29 +96,53 @@ def handle_event(context, event):
                  "Bling did not send this reply as an SMS: the customer has no phone number.")
         return None
     context.state["supporter"] = phone
-    media, media_note = reply_media(context, thread)
+    sender = reply_channel(context, phone)
+    if sender != context.mailbox:
+        context.state["channel"] = f"{sender.transport}:{sender.address}"
+    on = on_channel(sender)
+    media, media_note = reply_media(context, thread, sender)
     parts = split_sms(html_to_text(thread.get("body") or "")) or ([""] if media else [])
     if not parts:
-        add_note(context, "note", conversation_id, f"Bling did not send this reply as an SMS: it has no text. {media_note or ''}".strip())
+        add_note(context, "note", conversation_id, f"Bling did not send this reply {on}: it has no text. {media_note or ''}".strip())
         return None
     sids = []
     try:
         for index, part in enumerate(parts):
-            sids.append(context.send_sms_once(f"sms:{index}", phone, part, media if index == 0 else None))
+            sids.append(context.send_sms_once(f"sms:{index}", phone, part, media if index == 0 else None, mailbox=sender))
     except TransportError as ex:
         if not ex.permanent:
             raise
         context.state["sms_error"] = ex.code
         sent = f" ({len(sids)} of {len(parts)} parts were sent)" if sids else ""
         add_note(context, "note", conversation_id,
-                 f"Bling could not send this reply as an SMS to {pretty(phone)}: {ex.explanation}.{sent}")
+                 f"Bling could not send this reply {on} to {pretty(phone)}: {ex.explanation}.{sent}")
         return None
     context.state["sms_sids"] = sids
     in_parts = f" in {len(parts)} parts" if len(parts) > 1 else ""
-    with_media = f" with {len(media)} attachment{'s' if len(media) > 1 else ''} (MMS)" if media else ""
-    add_note(context, "note", conversation_id, f"Bling sent this reply as an SMS to {pretty(phone)}{in_parts}{with_media}."
-             + (f" {media_note}" if media_note else ""))
+    kind = " (MMS)" if sender.channel == "SMS" else ""
+    with_media = f" with {len(media)} attachment{'s' if len(media) > 1 else ''}{kind}" if media else ""
+    extra = [sentence for sentence in (context.state.get("transport_note"), media_note) if sentence]
+    add_note(context, "note", conversation_id, f"Bling sent this reply {on} to {pretty(phone)}{in_parts}{with_media}."
+             + "".join(f" {sentence}" for sentence in extra))
     return sids
+
+
+def reply_channel(context, phone: str):
+    """The BLING_MAILBOXES entry to answer on: the supporter's last channel to this mailbox if it is
+    another transport than the event's entry (the mailbox's first), else the event's entry."""
+    default = context.mailbox
+    last = last_channel(context.store, default.mailbox_id, phone)
+    if not last or last["transport"] == default.transport:
+        return default
+    same_mailbox = [m for m in context.settings.mailboxes
+                    if m.transport == last["transport"] and m.mailbox_id == default.mailbox_id]
+    exact = [m for m in same_mailbox if m.address == last["address"]]
+    return (exact or same_mailbox or [default])[0]  # an entry since removed: another of its transport, else the default
+
+
+def on_channel(mailbox) -> str:
+    """'as an SMS' or 'on WhatsApp': how a note names the channel a reply went on."""
+    return "as an SMS" if mailbox.channel == "SMS" else f"on {mailbox.channel}"
 
 
 @hookimpl

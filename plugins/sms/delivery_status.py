@@ -8,6 +8,13 @@ On the status route (``twilio-sms-status``, schema
 ``undelivered`` adds one note to its conversation with the reason in plain
 words (Twilio error code → meaning). Delivered texts add nothing. A failure
 with 21610 (opted out) also records the opt-out.
+
+Twilio's WhatsApp messages report here too (``whatsapp:`` addresses): their
+``read`` receipts are kept like ``delivered`` (``bling sms status`` shows
+them; no note, so one reply never gets more than one status note), their
+failures are noted the same way, with what an earlier plugin of the chain
+adds in ``state['failure_detail']`` (``whatsapp_status``: when the
+supporter's 24-hour window closed).
 """
 
 from __future__ import annotations
@@ -50,27 +57,34 @@ def handle_event(context, event):
     if row["noted"] or not conversation_id:
         context.logger.info("text %s %s (error %s)%s", sid, status, code, "" if conversation_id else "; no conversation")
         return None
-    add_note(context, "failure_note", conversation_id, failure_note(row, status, code))
+    note = failure_note(row, status, code, context.mailbox.channel, context.state.get("failure_detail"))
+    add_note(context, "failure_note", conversation_id, note)
     mark_noted(context.store, sid)
     context.state["conversation_id"] = conversation_id
     return status
 
 
-def failure_note(row: dict, status: str, code: int | None) -> str:
-    """'Bling's text to (617) 555-0123 ("Thanks…") was not delivered: <reason> (Twilio error 30003, undelivered).'"""
+def failure_note(row: dict, status: str, code: int | None, channel: str = "SMS", more: str | None = None) -> str:
+    """'Bling's text to (617) 555-0123 ("Thanks…") was not delivered: <reason> (Twilio error 30003, undelivered).'
+
+    On another channel it is "Bling's WhatsApp message to …"; ``more`` is a
+    sentence an earlier plugin added (``state['failure_detail']``).
+    """
     preview = row.get("preview") or ""
     quoted = f' ("{preview[:60]}{"…" if len(preview) > 60 else ""}")' if preview else ""
     reason = explain_error(code, "Twilio gave no reason") if code else "Twilio gave no reason"
     detail = f"Twilio error {code}, {status}" if code else status
     opted = " Bling has recorded the opt-out." if code == OPTED_OUT_CODE else ""
-    return f"Bling's text to {pretty(row['phone'])}{quoted} was not delivered: {reason} ({detail}).{opted}"
+    what = "text" if channel == "SMS" else f"{channel} message"
+    return (f"Bling's {what} to {pretty(row['phone'])}{quoted} was not delivered: {reason} ({detail}).{opted}"
+            + (f" {more}" if more else ""))
 
 
 @hookimpl(wrapper=True)
 def transport_send_sms(context, mailbox, to, body):
-    """Remember which conversation each Twilio message belongs to."""
+    """Remember which conversation each Twilio message (SMS or WhatsApp) belongs to."""
     sid = yield
-    if sid and mailbox is not None and mailbox.transport == "twilio":
+    if sid and mailbox is not None and mailbox.provider == "twilio":
         try:
             record_sent(context.store, sid, mailbox.mailbox_id, to, context.state.get("conversation_id"), body)
         except Exception:  # the text is sent: failing here would send it again on retry

@@ -10,6 +10,15 @@ text finally cannot reach Help Scout, the supporter is told once with the
 mailbox's ``failure_reply`` — unless the event is a back-fill
 (``no_auto_reply``, e.g. ``bling mobilecommons load --no-auto-reply``),
 which never texts anyone.
+
+The same step posts the other channels' messages (Mobile Commons, and
+WhatsApp: route ``twilio-whatsapp``) into the same supporter's conversation:
+the map is per mailbox and phone, whatever the channel. A conversation it
+opens is named after the channel ("WhatsApp from (617) 555-0123"); an event
+that names its ``channel`` (WhatsApp) gets a last line saying so, with the
+sender's ``profile_name`` when given. The channel the supporter wrote on is
+recorded for the mailbox (``bling/store/supporters.py``): an agent's reply
+goes back on it.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ from bling.clients.helpscout import HelpScoutError
 from bling.hookspecs import hookimpl
 from .media import Linked, inbound_attachments, linked_lines
 from bling.phones import to_e164
+from bling.store.supporters import remember_channel
+
+from .opt_out import parse_time
 
 
 @hookimpl
@@ -34,20 +46,23 @@ def triage_event(context, event):
 def handle_event(context, event):
     phone = to_e164(event["from_"])
     context.state["supporter"] = phone
-    subject = subject_for("SMS", phone)
-    if context.mailbox.transport == "twilio":
+    mailbox = context.mailbox
+    remember_channel(context.store, mailbox.mailbox_id, phone, mailbox.transport, mailbox.address,
+                     parse_time(event.get("received_at")))
+    subject = subject_for(mailbox.channel, phone)
+    if mailbox.provider == "twilio":  # Twilio's media URLs (SMS and WhatsApp) need the account's credentials
         attached, linked = inbound_attachments(context, event["media"])
     else:  # another transport's media URLs are not ours to fetch
         attached, linked = [], [Linked(m["url"], m["content_type"], "") for m in event["media"]]
     try:
-        post_from_supporter(context, phone, thread_text(event, linked, len(attached)), subject,
+        post_from_supporter(context, phone, thread_text(event, linked, len(attached), mailbox.channel), subject,
                             attachments=[attachment for _item, attachment in attached])
     except HelpScoutError as ex:
         if ex.status != 413 or not attached:
             raise
         context.logger.warning("Help Scout refused %d attachment(s) as too large; posting links", len(attached))
         linked += [Linked(item["url"], item["content_type"], "too large for Help Scout") for item, _ in attached]
-        post_from_supporter(context, phone, thread_text(event, linked, 0), subject)
+        post_from_supporter(context, phone, thread_text(event, linked, 0, mailbox.channel), subject)
 
 
 @hookimpl
@@ -60,10 +75,11 @@ def handle_failure(context, event, error):
         context.send_sms_once("failure_reply", phone, context.mailbox_options.failure_reply)
 
 
-def thread_text(event: dict, linked: list[Linked] | None = None, attached: int = 0) -> str:
+def thread_text(event: dict, linked: list[Linked] | None = None, attached: int = 0, channel: str = "SMS") -> str:
     """The thread body: the text, then one line per medium left as a link (type, URL, why).
 
-    Without ``linked`` every medium is listed (nothing was attached).
+    Without ``linked`` every medium is listed (nothing was attached). An
+    event that names its channel (WhatsApp) ends with a line saying so.
     """
     if linked is None:
         linked = [Linked(item["url"], item["content_type"], "") for item in event["media"]]
@@ -71,5 +87,9 @@ def thread_text(event: dict, linked: list[Linked] | None = None, attached: int =
     if linked:
         lines += ["", "Attachments:", *linked_lines(linked)]
     if not lines and attached:
-        lines = [f"(MMS without text: {attached} attachment{'s' if attached > 1 else ''})"]
+        kind = "MMS" if channel == "SMS" else "Message"
+        lines = [f"({kind} without text: {attached} attachment{'s' if attached > 1 else ''})"]
+    if event.get("channel"):
+        profile = " ".join(str(event.get("profile_name") or "").split())
+        lines += ["", f"(sent on {channel}" + (f" by “{profile}”)" if profile else ")")]
     return "\n".join(lines).strip()

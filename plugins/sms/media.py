@@ -129,21 +129,28 @@ def reply_attachments(thread: dict) -> list[dict]:
     return [item for item in items if isinstance(item, dict)]
 
 
-def mms_capable(context) -> bool:
-    """Can this hotline send MMS? ``send_mms`` in BLING_CONFIG, else yes for US/Canada numbers."""
+def mms_capable(context, mailbox=None) -> bool:
+    """Can this hotline send MMS? ``send_mms`` in BLING_CONFIG, else yes for US/Canada numbers.
+
+    ``mailbox`` is the entry the reply goes out on (default: the event's); a
+    channel other than SMS on Twilio (WhatsApp) carries media in every country.
+    """
+    mailbox = mailbox or context.mailbox
+    if mailbox is not None and mailbox.channel != "SMS" and mailbox.provider == "twilio":
+        return True
     configured = context.mailbox_options.send_mms
     if configured is not None:
         return configured
-    number = context.mailbox.number if context.mailbox else None
+    number = mailbox.number if mailbox else None
     return bool(number) and region_of(number) in MMS_REGIONS
 
 
-def reply_media(context, thread: dict) -> tuple[list[str], str | None]:
+def reply_media(context, thread: dict, mailbox=None) -> tuple[list[str], str | None]:
     """(URLs Twilio should fetch, a sentence for the note about what was not sent or None)."""
     items = reply_attachments(thread)
     if not items:
         return [], None
-    if not mms_capable(context):
+    if not mms_capable(context, mailbox):
         which = f"The {len(items)} attachments were" if len(items) > 1 else "The attachment was"
         return [], f"{which} not sent: this hotline number cannot send MMS (picture messages)."
     urls: list[str] = []

@@ -38,7 +38,7 @@ def handle_event(context, event):
     phone = context.state.get("supporter") or to_e164(event.get("from_"))
     if kind not in ("stop", "start") or not phone:
         return None
-    sent = _parse_time(event.get("received_at"))
+    sent = parse_time(event.get("received_at"))
     if _older_than_recorded(context, sent, phone):
         context.state["opt_out_skipped"] = "sent before the supporter's recorded opt-out state changed (a back-fill)"
         return None
@@ -56,7 +56,7 @@ def handle_failure(context, event, error):
     """The text never reached Help Scout, but its STOP or START still counts."""
     kind = classify(event.get("body"), event.get("opt_out_type"))
     phone = to_e164(event.get("from_"))
-    sent = _parse_time(event.get("received_at"))
+    sent = parse_time(event.get("received_at"))
     if kind in ("stop", "start") and phone and context.mailbox and not _older_than_recorded(context, sent, phone):
         set_opt_out(context.store, hotline_key(context.mailbox), phone, kind == "stop", kind.upper(), at=sent)
 
@@ -101,7 +101,7 @@ def _older_than_recorded(context, sent: float | None, phone: str) -> bool:
     return bool(row and row["changed_at"] > sent)
 
 
-def _parse_time(value) -> float | None:
+def parse_time(value) -> float | None:
     """Epoch seconds of an ISO time (``2026-11-25T11:30:00+00:00``), or None."""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
@@ -113,8 +113,10 @@ def _parse_time(value) -> float | None:
 
 
 def hotline_name(mailbox) -> str:
-    """The hotline as agents know it: its number, else ``<transport>:<address>`` (a campaign)."""
-    return pretty(mailbox.number) if mailbox.number else f"{mailbox.transport}:{mailbox.address}"
+    """The hotline as agents know it: its number (and channel, if not SMS), else ``<transport>:<address>`` (a campaign)."""
+    if not mailbox.number:
+        return f"{mailbox.transport}:{mailbox.address}"
+    return pretty(mailbox.number) + ("" if mailbox.channel == "SMS" else f" on {mailbox.channel}")
 
 
 def _note(context, kind: str, keyword: str, phone: str) -> str:
