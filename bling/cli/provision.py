@@ -9,7 +9,7 @@ from bling.errors import ConfigError
 
 
 @main.command()
-@click.option("--mailbox", "mailbox_id", type=int, default=None, help="Only this Help Scout mailbox's number.")
+@click.option("--mailbox", "mailbox_id", type=int, default=None, help="Only this Help Scout mailbox's hotlines (its number, its WhatsApp sender).")
 @click.option("--apply", "apply_", is_flag=True, help="Make the changes (default: only show them).")
 def provision(mailbox_id: int | None, apply_: bool) -> None:
     """Point the Twilio numbers, the Help Scout webhook and the features' senders at Bling (shows a diff; --apply sets it)."""
