@@ -1,9 +1,9 @@
 """What a plugin declares to the host: settings (``bling_settings``), periodic tasks
-(``bling_periodic_tasks``) and transports (``bling_transports``)."""
+(``bling_periodic_tasks``), transports (``bling_transports``) and set-up items (``bling_provision``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
@@ -59,3 +59,54 @@ class Transport:
             raise ValueError(f"transport {self.name!r}: address must be one of {ADDRESS_KINDS}, not {self.address!r}")
         if not self.provider:
             object.__setattr__(self, "provider", self.name)
+
+
+@dataclass
+class Change:
+    """One setting of something outside Bling: what is there, what Bling wants."""
+
+    name: str
+    current: Any
+    desired: Any
+    shown: str | None = None  # how to print the desired value when it is a secret
+
+    @property
+    def differs(self) -> bool:
+        return _normal(self.current) != _normal(self.desired)
+
+
+@dataclass
+class Item:
+    """One thing ``bling provision`` sets up: a Twilio number, the Help Scout webhook, a feature's sender.
+
+    The host plans its own items; a feature hands it more through
+    ``bling_provision``, setting ``apply`` (called by ``--apply`` when the
+    item is pending; it makes the ``changes`` that differ), ``console``
+    (what only the provider's console can do, in plain steps) and
+    ``mailbox`` (the hotline it covers, which the host then leaves alone).
+    """
+
+    kind: str  # "twilio-number" | "helpscout-webhook" | a feature's kind, e.g. "whatsapp-sender"
+    label: str
+    action: str = "none"  # none | create | update | recreate | error | skip
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    ref: Any = None  # number SID, webhook id, sender SID
+    applied: bool = False
+    console: list[str] = field(default_factory=list)
+    apply: Callable[[], object] | None = None
+    mailbox: Any = None  # the bling.config.mailboxes.Mailbox a feature's item covers
+
+    @property
+    def pending(self) -> bool:
+        return self.action in ("create", "update", "recreate")
+
+
+def _normal(value: Any) -> Any:
+    """Compare like Twilio and Help Scout report: None and '' alike, lists as sets."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set)):
+        return tuple(sorted(str(v) for v in value))
+    return value

@@ -138,3 +138,14 @@ def bling_transports():
 @hookspec
 def bling_commands(cli):
     """Add this plugin's commands to the ``bling`` command line (a click group)."""
+
+
+@hookspec
+def bling_provision(services, mailboxes):
+    """Return this plugin's set-up items for ``mailboxes``: a list of ``bling.declarations.Item``.
+
+    ``bling provision`` shows them beside the host's, ``--apply`` calls a
+    pending item's ``apply()``, ``bling check --live`` checks them; an item's
+    ``console`` lists what only the provider's console can do, and its
+    ``mailbox`` marks a hotline the host then leaves alone. Only reads here.
+    """

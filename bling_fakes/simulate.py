@@ -110,6 +110,20 @@ def sms_form(account_sid: str, from_: str, to: str, body: str, sid: str | None =
     return form
 
 
+def whatsapp_form(account_sid: str, from_: str, to: str, body: str, profile_name: str,
+                  sid: str | None = None) -> list[tuple[str, str]]:
+    """The fields Twilio posts for an incoming WhatsApp message (``whatsapp:+E164`` addresses).
+
+    The keys and their order follow a real capture of a plain-text message
+    (whatsapp-reference §1): ``WaId`` is the sender's digits without ``+``.
+    """
+    sid = sid or new_sid("SM")
+    return [("SmsMessageSid", sid), ("NumMedia", "0"), ("ProfileName", profile_name), ("SmsSid", sid),
+            ("WaId", from_.removeprefix("whatsapp:").lstrip("+")), ("SmsStatus", "received"), ("Body", body),
+            ("To", to), ("NumSegments", "1"), ("ReferralNumMedia", "0"), ("MessageSid", sid),
+            ("AccountSid", account_sid), ("From", from_), ("ApiVersion", "2010-04-01")]
+
+
 def send_sms(target: Target, from_: str, to: str, body: str, path: str,
              media: list[tuple[str, str]] = ()) -> tuple[str, requests.Response]:
     """Text ``body`` from ``from_`` to the hotline ``to`` at ``path`` (the SMS route's); return (MessageSid, Bling's answer)."""

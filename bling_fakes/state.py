@@ -29,7 +29,14 @@ numbers = sa.Table(  # Twilio IncomingPhoneNumbers
     sa.Column("phone_number", sa.String(32), nullable=False, unique=True),
     sa.Column("config", sa.Text, nullable=False),  # JSON of the provisionable fields
 )
-messages = sa.Table(  # every SMS, both ways
+senders = sa.Table(  # Twilio's channel senders (Senders API): the WhatsApp numbers
+    "sandbox_senders", metadata,
+    sa.Column("sid", sa.String(34), primary_key=True),
+    sa.Column("sender_id", sa.String(48), nullable=False, unique=True),  # whatsapp:+E164
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("webhook", sa.Text, nullable=False),  # JSON: callback_url, status_callback_url, …
+)
+messages = sa.Table(  # every SMS and WhatsApp message, both ways (WhatsApp addresses keep their whatsapp: prefix)
     "sandbox_messages", metadata,
     sa.Column("sid", sa.String(34), primary_key=True),
     sa.Column("direction", sa.String(16), nullable=False),  # inbound | outbound-api | outbound-reply
@@ -209,10 +216,37 @@ class FakeState:
             conn.execute(sa.update(numbers).where(numbers.c.sid == sid).values(config=json.dumps(config)))
         return {**current, "config": config}
 
+    def add_senders(self, sender_ids, status: str = "ONLINE") -> None:
+        """Make sure each WhatsApp sender (``whatsapp:+E164``) exists, its webhook unset until provisioned."""
+        with self._begin() as conn:
+            for sender_id in sender_ids:
+                if conn.execute(sa.select(senders.c.sid).where(senders.c.sender_id == sender_id)).first() is None:
+                    conn.execute(sa.insert(senders).values(sid="XE" + secrets.token_hex(16), sender_id=sender_id,
+                                                           status=status, webhook=json.dumps({})))
+
+    def all_senders(self) -> list[dict]:
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(senders).order_by(senders.c.sender_id)).mappings().all()
+        return [{**dict(r), "webhook": json.loads(r["webhook"])} for r in rows]
+
+    def sender(self, sender_id: str | None = None, sid: str | None = None) -> dict | None:
+        return next((s for s in self.all_senders() if s["sid"] == sid or (sender_id and s["sender_id"] == sender_id)),
+                    None)
+
+    def update_sender(self, sid: str, webhook: dict) -> dict | None:
+        """Merge ``webhook`` fields into the sender's (fields not given stay, as a partial update)."""
+        current = self.sender(sid=sid)
+        if current is None:
+            return None
+        merged = {**current["webhook"], **webhook}
+        with self._begin() as conn:
+            conn.execute(sa.update(senders).where(senders.c.sid == sid).values(webhook=json.dumps(merged)))
+        return {**current, "webhook": merged}
+
     def add_message(self, direction: str, from_: str, to: str, body: str, status: str, sid: str | None = None,
-                    note: str | None = None) -> dict:
+                    note: str | None = None, created_at: float | None = None) -> dict:
         row = dict(sid=sid or "SM" + secrets.token_hex(16), direction=direction, from_=from_, to=to, body=body,
-                   status=status, note=note, created_at=time.time())
+                   status=status, note=note, created_at=time.time() if created_at is None else created_at)
         with self._begin() as conn:
             conn.execute(sa.insert(messages).values(**row))
         return row

@@ -19,6 +19,15 @@ What happens after Twilio accepted something is an option:
   answers and walks the TwiML); without it the call stays ``queued``;
 * ``latency``: seconds added to a send, *after* it is recorded, so a
   worker killed mid-send leaves a text it never heard about (the benchmark).
+
+WhatsApp goes through the same Messages API, from a sender of the Senders
+API (``/v2/Channels/Senders``, messaging.twilio.com's paths under the same
+base URL): ``From``/``To`` are ``whatsapp:+E164``, and the 24-hour rule
+holds as Twilio enforces it — a free-form message (``Body``) more than 24
+hours after the supporter's last message is accepted (201, ``queued``) and
+then fails with 63016, reported in the status callback; a template
+(``ContentSid`` + ``ContentVariables``) always goes. ``clock`` is the
+fake's time (tests move it). Twilio's STOP handling is for SMS only.
 """
 
 from __future__ import annotations
@@ -40,6 +49,12 @@ from bling_fakes.http import Reply, Servable
 from bling_fakes.state import FakeState, Message
 
 API = "/2010-04-01/Accounts/{sid}"
+SENDERS = "/v2/Channels/Senders"
+WHATSAPP = "whatsapp:"
+WINDOW_SECONDS = 24 * 3600
+#: Twilio's 63016, as the status callback and the message resource report it.
+OUTSIDE_WINDOW = (63016, "Failed to send freeform message because you are outside the allowed window. "
+                         "If you are using WhatsApp, please use a Message Template.")
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
 
@@ -74,11 +89,11 @@ class TwilioFake(Servable):
     """A fake Twilio account over a ``FakeState`` (see the module docstring for the options)."""
 
     def __init__(self, state: FakeState | None, account_sid: str, auth_token: str, *, on_message=None, on_call=None,
-                 latency: float = 0.0):
+                 latency: float = 0.0, clock=time.time):
         self.state = state if state is not None else FakeState.in_memory()
         self.sid, self.auth_token = account_sid, auth_token
         self.prefix = API.format(sid=self.sid)
-        self.on_message, self.on_call, self.latency = on_message, on_call, latency
+        self.on_message, self.on_call, self.latency, self.clock = on_message, on_call, latency, clock
 
     # -- what the benchmark and tests read and seed (not HTTP) ------------------------------------
 
@@ -111,6 +126,8 @@ class TwilioFake(Servable):
         expected = base64.b64encode(f"{self.sid}:{self.auth_token}".encode()).decode()
         if headers.get("authorization") != f"Basic {expected}":
             raise _error(401, 20003, "Authenticate")
+        if path == SENDERS or path.startswith(SENDERS + "/"):
+            return self.senders_api(method, path, params, body)
         if not path.startswith(self.prefix):
             raise _error(404, 20404, "The requested resource was not found")
         rest = path[len(self.prefix):]
@@ -185,10 +202,92 @@ class TwilioFake(Servable):
             raise _error(404, 20404, "The requested resource was not found")
         return self.number_json(updated)
 
+    # -- WhatsApp senders (messaging.twilio.com/v2/Channels/Senders) ---------------------------------
+
+    def senders_api(self, method: str, path: str, params: dict, body: bytes):
+        """List, fetch and update (JSON) the account's WhatsApp senders."""
+        if path == SENDERS and method == "GET":
+            wanted = params.get("Channel")
+            items = [self.sender_json(s) for s in self.state.all_senders()
+                     if not wanted or s["sender_id"].startswith(wanted + ":")]
+            url = f"https://messaging.twilio.com{SENDERS}?Channel={wanted or ''}&PageSize=20&Page=0"
+            return 200, {"senders": items, "meta": {"page": 0, "page_size": 20, "first_page_url": url,
+                                                    "previous_page_url": None, "url": url, "next_page_url": None,
+                                                    "key": "senders"}}
+        match = re.fullmatch(SENDERS + r"/(XE[0-9a-f]{32})", path)
+        sender = self.state.sender(sid=match[1]) if match else None
+        if sender is None:
+            raise _error(404, 20404, "The requested resource was not found")
+        if method == "GET":
+            return 200, self.sender_json(sender)
+        if method == "POST":
+            try:
+                update = json.loads(body or b"{}")
+            except ValueError:
+                raise _error(400, 20001, "Invalid JSON in request body") from None
+            webhook = update.get("webhook") or {}
+            unknown = set(webhook) - {"callback_url", "callback_method", "fallback_url", "fallback_method",
+                                      "status_callback_url", "status_callback_method"}
+            if not isinstance(webhook, dict) or unknown:
+                raise _error(400, 20001, f"Invalid webhook field(s): {', '.join(sorted(unknown))}")
+            return 202, self.sender_json(self.state.update_sender(sender["sid"], webhook))
+        raise _error(405, 20004, "Method not allowed")
+
+    def sender_json(self, sender: dict) -> dict:
+        hook = {"callback_url": None, "callback_method": "POST", "fallback_url": None, "fallback_method": "POST",
+                "status_callback_url": None, "status_callback_method": "POST", **sender["webhook"]}
+        return {"sid": sender["sid"], "status": sender["status"], "sender_id": sender["sender_id"],
+                "configuration": {"waba_id": "1234567890", "verification_method": None, "verification_code": None,
+                                  "voice_application_sid": None, "account_type": None},
+                "webhook": hook, "profile": {"name": "Bling sandbox"}, "compliance": None,
+                "properties": {"quality_rating": "HIGH", "messaging_limit": "1K Customers/24hr"},
+                "offline_reasons": None, "url": f"https://messaging.twilio.com{SENDERS}/{sender['sid']}"}
+
+    def create_whatsapp(self, form: dict) -> dict:
+        """A WhatsApp message: from a sender, to a whatsapp: address; free-form only inside the 24-hour window."""
+        to, from_, content = form.get("To", ""), form.get("From", ""), form.get("ContentSid", "")
+        if self.state.sender(sender_id=from_) is None:
+            raise _error(400, 63007, "Twilio could not find a Channel with the specified From address")
+        if not to.startswith(WHATSAPP) or to_e164(to[len(WHATSAPP):]) != to[len(WHATSAPP):]:
+            raise _error(400, 21910, "Invalid From and To pair. From and To should be of the same channel")
+        body = form.get("Body", "")
+        if content:
+            if not re.fullmatch(r"HX[0-9a-fA-F]{32}", content):
+                raise _error(400, 21655, "The ContentSid is Invalid.")
+            variables = form.get("ContentVariables", "")
+            try:
+                values = json.loads(variables) if variables else {}
+            except ValueError:
+                raise _error(400, 21656, "The ContentVariables Parameter is invalid.") from None
+            if not isinstance(values, dict) or any(v in ("", None) for v in values.values()):
+                raise _error(400, 21656, "The ContentVariables Parameter is invalid.")
+            body = f"[template {content}] " + " · ".join(str(values[k]) for k in sorted(values))
+        elif not body and not form.get("MediaUrl"):
+            raise _error(400, 21602, "Message body is required.")
+        if len(body) > 1600:
+            raise _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+        row = self.state.add_message("outbound-api", from_, to, body, "queued", created_at=self.clock())
+        if not content and not self.in_window(from_, to):
+            row["error_code"], row["note"] = OUTSIDE_WINDOW[0], f"Twilio error {OUTSIDE_WINDOW[0]}: {OUTSIDE_WINDOW[1]}"
+            if self.on_message is None:  # nobody walks it out: it fails at once
+                self.state.set_message(row["sid"], "failed", row["note"])
+            else:
+                self.state.set_message(row["sid"], "queued", row["note"])
+        if self.on_message is not None:
+            self.on_message(row, form.get("StatusCallback"))
+        return self.message_json(row)
+
+    def in_window(self, sender: str, supporter: str) -> bool:
+        """Whether ``supporter`` wrote to ``sender`` in the last 24 hours (only their messages open the window)."""
+        recent = self.state.list_messages(to=sender, from_=supporter, since=self.clock() - WINDOW_SECONDS, limit=1)
+        return any(m["direction"] == "inbound" for m in recent)
+
     # -- messages ------------------------------------------------------------------------------
 
     def create_message(self, form: dict) -> dict:
         to, from_, body = form.get("To", ""), form.get("From", ""), form.get("Body", "")
+        if from_.startswith(WHATSAPP):
+            return self.create_whatsapp(form)
         if self.state.number(phone_number=from_) is None:
             raise _error(400, 21606, f"The 'From' phone number provided ({from_}) is not a valid message-capable "
                                      "Twilio phone number for this destination/account.")
@@ -225,10 +324,12 @@ class TwilioFake(Servable):
     def message_json(self, row: dict) -> dict:
         uri = f"{self.prefix}/Messages/{row['sid']}"
         created = rfc2822(row["created_at"])
+        error = _error_of(row.get("note"))
         return {"account_sid": self.sid, "api_version": "2010-04-01", "body": row["body"], "date_created": created,
                 "date_sent": created, "date_updated": created,
                 "direction": "inbound" if row["direction"] == "inbound" else "outbound-api",
-                "error_code": None, "error_message": None, "from": row["from_"], "messaging_service_sid": None,
+                "error_code": error[0] if error else None, "error_message": error[1] if error else None,
+                "from": row["from_"], "messaging_service_sid": None,
                 "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": row["sid"],
                 "status": row["status"] if row["direction"] != "inbound" else "received",
                 "subresource_uris": {"media": f"{uri}/Media.json"}, "to": row["to"], "uri": f"{uri}.json"}
@@ -294,6 +395,12 @@ class TwilioFake(Servable):
                 "next_page_uri": f"{path}?{urlencode({**base, 'Page': page + 1, 'PageToken': f'PA{page + 1}'})}" if more else None,
                 "previous_page_uri": None, "page": page, "page_size": size, "start": page * size,
                 "end": page * size + max(0, len(chunk) - 1), "uri": f"{path}?{urlencode(params)}"}
+
+
+def _error_of(note: str | None) -> tuple[int, str] | None:
+    """(code, message) of a message that failed: its note says ``Twilio error <code>: <message>``."""
+    match = re.match(r"Twilio error (\d+): (.*)", note or "")
+    return (int(match[1]), match[2]) if match else None
 
 
 def beep_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:

@@ -65,4 +65,6 @@ def _provisioned(url: str) -> bool:
         state = requests.get(f"{url}/sandbox/state", timeout=2).json()
     except (requests.RequestException, ValueError):
         return False
-    return all(h["config"].get("sms_url") for h in state["hotlines"]) and bool(state["webhooks"])
+    # The Help Scout webhook is provisioned last, after the numbers and the WhatsApp senders.
+    sms = [h for h in state["hotlines"] if h.get("channel", "sms") == "sms"]
+    return all(h["config"].get("sms_url") for h in sms) and bool(state["webhooks"])

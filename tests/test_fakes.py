@@ -164,3 +164,94 @@ def test_strict_fifo_yardstick_waits_for_the_next_window_in_turn():
     done = strict_fifo_done(items, budget=6, start=0.0)
     # a and b fill the first window; c waits for the second (t=60) although it would fit later; d comes after c
     assert done == {"a": 0.0, "b": 1.0, "c": 60.0, "d": 70.0}
+
+
+# -- WhatsApp: the Senders API and the 24-hour rule, as Twilio enforces them ---------------------------------
+
+WA_HOTLINE, WA_SUPPORTER = "whatsapp:+16175550100", "whatsapp:+4915112345678"
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def whatsapp():
+    state = FakeState.in_memory(numbers=["+16175550100"])
+    state.add_senders([WA_HOTLINE])
+    clock = _Clock()
+    double = TwilioFake(state, ACCOUNT_SID, AUTH_TOKEN, clock=clock)
+    url = double.start()
+    yield double, url, clock
+    double.stop()
+
+
+def _send(url, **form):
+    import requests
+
+    return requests.post(f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", data=form,
+                         auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10)
+
+
+def test_whatsapp_senders_through_blings_gateway(whatsapp):
+    """The sandbox's `bling provision` runs Bling's own Senders API calls against the fake."""
+    double, url, _clock = whatsapp
+    gateway = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, base_url=url)
+    (sender,) = gateway.list_senders("whatsapp")
+    assert sender["sender_id"] == WA_HOTLINE and sender["status"] == "ONLINE" and sender["sid"].startswith("XE")
+    assert sender["webhook"]["callback_url"] is None
+    hook = {"callback_url": "https://bling.example/bling/twilio_whatsapp", "callback_method": "POST"}
+    assert gateway.update_sender_webhook(sender["sid"], hook)["webhook"]["callback_url"] == hook["callback_url"]
+    assert double.state.sender(sid=sender["sid"])["webhook"] == hook  # the fallback and the rest untouched
+    assert gateway.list_senders("rcs") == []
+
+
+def test_whatsapp_free_form_needs_the_supporters_last_message_within_24_hours(whatsapp):
+    """Planted bugs: the window counted from Bling's own messages; a 63016 refused synchronously (Twilio accepts, then fails)."""
+    double, url, clock = whatsapp
+    gateway = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, base_url=url)
+    cold = gateway.send_sms(from_=WA_HOTLINE, to=WA_SUPPORTER, body="Hello?")  # 201: accepted, then failed
+    double.state.add_message("inbound", WA_SUPPORTER, WA_HOTLINE, "Hi, I need help", "received", created_at=clock.now)
+    clock.now += 23 * 3600
+    warm = gateway.send_sms(from_=WA_HOTLINE, to=WA_SUPPORTER, body="We can help.")
+    clock.now += 2 * 3600  # 25 h after the supporter wrote; Bling's own message 2 h ago does not count
+    late = gateway.send_sms(from_=WA_HOTLINE, to=WA_SUPPORTER, body="Still there?")
+    rows = {m["sid"]: m for m in double.state.list_messages()}
+    assert [rows[sid]["status"] for sid in (cold, warm, late)] == ["failed", "queued", "failed"]
+    listed = _send_list(url)
+    assert listed[late]["error_code"] == 63016 and "outside the allowed window" in listed[late]["error_message"]
+    assert listed[warm]["error_code"] is None and listed[warm]["to"] == WA_SUPPORTER
+
+
+def _send_list(url):
+    import requests
+
+    page = requests.get(f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json", auth=(ACCOUNT_SID, AUTH_TOKEN),
+                        timeout=10).json()
+    return {m["sid"]: m for m in page["messages"]}
+
+
+def test_a_whatsapp_template_goes_outside_the_window(whatsapp):
+    double, url, _clock = whatsapp
+    sent = _send(url, From=WA_HOTLINE, To=WA_SUPPORTER, ContentSid="HX" + "a" * 32,
+                 ContentVariables='{"1": "Your agent replied"}')
+    assert sent.status_code == 201 and sent.json()["status"] == "queued"
+    (row,) = double.state.list_messages()
+    assert row["status"] == "queued" and row["body"] == f"[template HX{'a' * 32}] Your agent replied"
+    empty = _send(url, From=WA_HOTLINE, To=WA_SUPPORTER, ContentSid="HX" + "a" * 32, ContentVariables='{"1": ""}')
+    assert empty.status_code == 400 and empty.json()["code"] == 21656  # an empty variable is refused
+
+
+@pytest.mark.parametrize("form, code", [
+    ({"From": "whatsapp:+16175550199", "To": WA_SUPPORTER, "Body": "x"}, 63007),  # not a sender of the account
+    ({"From": WA_HOTLINE, "To": "+4915112345678", "Body": "x"}, 21910),  # WhatsApp to an SMS address
+    ({"From": WA_HOTLINE, "To": WA_SUPPORTER, "ContentSid": "HX1"}, 21655),
+])
+def test_a_whatsapp_send_twilio_refuses(whatsapp, form, code):
+    _double, url, _clock = whatsapp
+    answer = _send(url, **form)
+    assert answer.status_code == 400 and answer.json()["code"] == code

@@ -19,7 +19,7 @@ from bling.jobs.periodic import declared_tasks
 from bling.routing.plugin_loader import load_plugins
 
 PROBE_INIT = '''
-"""A probe feature: one setting, one per-mailbox option, one periodic task, one command, two transports."""
+"""A probe feature: one setting, one per-mailbox option, one periodic task, one command, two transports, a set-up item."""
 import click
 from marshmallow import Schema, fields, validate
 
@@ -56,6 +56,23 @@ def bling_mailbox_options():
 @hookimpl
 def bling_periodic_tasks():
     return [PeriodicTask("probe-sweep", 42.0, lambda services: RUNS.append(services) or "swept")]
+
+
+APPLIED = []
+
+
+@hookimpl
+def bling_provision(services, mailboxes):
+    from bling.declarations import Change, Item
+
+    items = []
+    for mailbox in mailboxes:
+        if mailbox.transport == "pigeon":  # the probe's own transport (bling_transports below)
+            item = Item("probe-sender", f"probe sender {mailbox.address}", action="update", mailbox=mailbox,
+                        changes=[Change("url", "old", "new")], console=["press the probe's button"])
+            item.apply = lambda address=mailbox.address: APPLIED.append(address)
+            items.append(item)
+    return items
 
 
 @click.command("probe")
@@ -207,3 +224,54 @@ def test_a_broken_plugin_leaves_the_host_commands_alone(tmp_path, monkeypatch):
     cli = click.Group("bling")
     add_plugin_commands(cli)
     assert cli.commands == {}
+
+
+class _Twilio:
+    account_sid = "AC00000000000000000000000000000000"
+
+    def find_number(self, number):
+        return None  # not the account's: an error item, and no write
+
+
+class _HelpScout:
+    def list_webhooks(self):
+        return [{"id": 7, "url": "https://hotline.example.com/bling/helpscout_webhook", "state": "enabled",
+                 "events": ["convo.agent.reply.created"], "mailboxIds": [206906, 206907], "notification": False}]
+
+
+def test_hook_bling_provision(env, plugins_dir):
+    """A feature's items join the plan, --apply makes them, the live check reports them; its hotline is its own."""
+    from bling.ops import live_check, provision
+    from bling.services import build_services
+
+    routes = str(ROOT / "tests" / "fixtures" / "provision" / "routes.toml")
+    settings = _settings(env, plugins_dir, BLING_ROUTES=routes,
+                         BLING_MAILBOXES="twilio:+16175550100:206906, pigeon:alpha:206907")
+    services = build_services(settings, twilio=_Twilio(), helpscout=_HelpScout(), entry_points=False)
+    plan = provision.make_plan(services)
+    assert [item.kind for item in plan.items] == ["twilio-number", "probe-sender", "helpscout-webhook"]
+    assert plan.console == ["press the probe's button"]
+    provision.apply_plan(services, plan)
+    probe = __import__("bling_local_plugins.probe", fromlist=["APPLIED"])
+    assert probe.APPLIED == ["alpha"] and plan.items[1].applied
+    lines = provision.describe(plan)
+    assert "probe sender alpha: update (done)" in lines and "  by hand: press the probe's button" in lines
+    assert "  ~ url: 'old' → 'new'" in lines
+    rows = [(row.status, row.detail) for row in live_check.feature_rows(services)]
+    assert rows == [("FIX", "by hand: press the probe's button"),
+                    ("FIX", "url not as Bling needs; run `bling provision --apply`")]
+
+
+def test_a_failing_bling_provision_is_an_error_item_not_a_crash(env, plugins_dir):
+    from bling.ops import provision
+    from bling.services import build_services
+
+    init = plugins_dir / "probe" / "__init__.py"
+    init.write_text(init.read_text().replace("    items = []\n", "    items = []\n    raise RuntimeError('no probe API')\n"))
+    routes = str(ROOT / "tests" / "fixtures" / "provision" / "routes.toml")
+    settings = _settings(env, plugins_dir, BLING_ROUTES=routes, BLING_MAILBOXES="pigeon:alpha:206907")
+    services = build_services(settings, twilio=_Twilio(), helpscout=_HelpScout(), entry_points=False)
+    plan = provision.make_plan(services)
+    failed = [item for item in plan.items if item.action == "error"]
+    assert [(i.label, i.error) for i in failed] == [("plugin probe", "bling_provision failed: RuntimeError: no probe API")]
+    assert plan.failed and plan.items[0].kind == "twilio-number" and plan.items[0].action == "skip"

@@ -17,7 +17,7 @@ from bling.cli.main import main
 from bling.errors import ConfigError
 from bling.clients.helpscout import HelpScoutAuthError, HelpScoutClient
 from bling.ops.provision import route_table
-from bling_fakes.sandbox.config import HOTLINES, REAL_CREDENTIALS
+from bling_fakes.sandbox.config import HOTLINES, REAL_CREDENTIALS, WHATSAPP_HOTLINES
 from bling_fakes.sandbox.app import sandbox_settings
 from bling.clients.twilio_api import TwilioGateway, TwilioSendError
 from sandbox_support import running_sandbox, wait_for
@@ -113,7 +113,8 @@ def test_sandbox_credentials_are_made_once_per_store_and_point_at_the_stand_ins(
     assert first.twilio_account_sid.startswith("AC") and len(first.twilio_account_sid) == 34
     assert first.helpscout_api_url == "http://127.0.0.1:5000/sandbox/helpscout"
     assert first.twilio_api_url == "http://127.0.0.1:5000/sandbox/twilio"
-    assert [m.address for m in first.mailboxes] == [number for number, *_ in HOTLINES]
+    assert [(m.transport, m.address) for m in first.mailboxes] == (
+        [("twilio", number) for number, *_ in HOTLINES] + [("whatsapp", number) for number, _m in WHATSAPP_HOTLINES])
 
 
 def test_provisioning_points_the_fake_number_and_webhook_at_bling(sandbox):

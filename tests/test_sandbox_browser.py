@@ -79,3 +79,21 @@ def _paths(sandbox) -> set[str]:
     from bling.ops.provision import route_table
 
     return {route.path for route in route_table(sandbox.settings)}
+
+
+def test_the_whatsapp_phone_writes_to_the_whatsapp_hotline_only(tmp_path):
+    """The page's WhatsApp phone (green, *Send on WhatsApp*) offers the WhatsApp hotline; the SMS phones do not."""
+    from playwright.sync_api import expect
+
+    from bling_fakes.sandbox.config import SUPPORTERS, WHATSAPP_HOTLINES
+
+    whatsapp = next(p for p in SUPPORTERS if p.startswith("whatsapp:"))
+    with running_sandbox(tmp_path) as sandbox, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{sandbox.url}/sandbox")
+        expect(page.get_by_test_id(f"send-{whatsapp}")).to_have_text("Send on WhatsApp")
+        options = page.get_by_test_id(f"hotline-{whatsapp}").locator("option")
+        expect(options).to_have_count(1)
+        expect(options.first).to_have_attribute("value", f"whatsapp:{WHATSAPP_HOTLINES[0][0]}")
+        expect(page.get_by_test_id(f"hotline-{SUPPORTER}").locator("option")).to_have_count(len(HOTLINES))
+        screenshot(page, "sandbox_whatsapp_phone")

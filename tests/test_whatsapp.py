@@ -84,3 +84,26 @@ def test_a_new_supporters_conversation_is_named_after_the_channel(settings):
     from bling.clients.conversations import subject_for
 
     assert subject_for(wa_mailbox(settings).channel, SUPPORTER) == "WhatsApp from (617) 555-0123"
+
+
+class _Senders:
+    """A Twilio gateway with one ONLINE WhatsApp sender on the hotline."""
+
+    account_sid = "AC00000000000000000000000000000000"
+
+    def list_senders(self, channel):
+        assert channel == "whatsapp"
+        return [{"sid": "XE" + "0" * 32, "sender_id": f"whatsapp:{HOTLINE}", "status": "ONLINE", "webhook": {}}]
+
+
+def test_bling_provision_plans_the_whatsapp_hotlines_only(settings):
+    """bling_provision: the package's set-up item covers its WhatsApp hotline (tests/test_whatsapp_provisioning.py: the rest)."""
+    from bling.config.mailboxes import Mailbox
+    from bling.services import build_services
+    from support import plugin_module
+
+    services = build_services(settings, twilio=_Senders(), entry_points=False)
+    hotlines = [Mailbox("twilio", HOTLINE, MAILBOX_ID), Mailbox("whatsapp", HOTLINE, MAILBOX_ID)]
+    (item,) = plugin_module("whatsapp").bling_provision(services=services, mailboxes=hotlines)
+    assert item.kind == "whatsapp-sender" and item.mailbox == hotlines[1]
+    assert item.ref == "XE" + "0" * 32 and item.action == "update" and item.apply is not None

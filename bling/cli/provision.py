@@ -9,10 +9,10 @@ from bling.errors import ConfigError
 
 
 @main.command()
-@click.option("--mailbox", "mailbox_id", type=int, default=None, help="Only this Help Scout mailbox's number.")
+@click.option("--mailbox", "mailbox_id", type=int, default=None, help="Only this Help Scout mailbox's hotlines (its number, its WhatsApp sender).")
 @click.option("--apply", "apply_", is_flag=True, help="Make the changes (default: only show them).")
 def provision(mailbox_id: int | None, apply_: bool) -> None:
-    """Point the Twilio numbers and the Help Scout webhook at Bling (shows a diff; --apply sets it)."""
+    """Point the Twilio numbers, the Help Scout webhook and the features' senders at Bling (shows a diff; --apply sets it)."""
     from bling.ops import provision as prov
 
     services = services_or_exit()
@@ -29,8 +29,11 @@ def provision(mailbox_id: int | None, apply_: bool) -> None:
     click.echo("")
     if not apply_ and pending:
         click.echo(f"Dry run: {len(pending)} change(s) not made. Run `bling provision --apply` to make them.")
-    elif not plan.failed:
+    elif not plan.failed and not plan.console:
         click.echo("Everything is set." if apply_ or not pending else "")
+    if plan.console:
+        click.echo(f"Still to do by hand: {len(plan.console)} step(s), marked 'by hand:' above "
+                   "(Bling cannot do them through the providers' APIs).")
     manual = prov.manual_steps(services.settings, routes)
     if services.settings.sandbox and manual:  # the sandbox page plays Help Scout's sidebar app itself
         manual = ["SANDBOX: the sidebar app needs no setting up; open a conversation on the /sandbox page."]

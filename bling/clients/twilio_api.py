@@ -225,6 +225,7 @@ class TwilioGateway:
         client = Client(*self._auth, http_client=self._http)
         if self.base_url != DEFAULT_BASE_URL:
             client.api.base_url = self.base_url
+            client.messaging.base_url = self.base_url  # the Senders API (messaging.twilio.com) goes there too
             # TWILIO_EDGE/TWILIO_REGION would rewrite the host we were given.
             client.edge = client.region = None
         return client
@@ -480,6 +481,36 @@ class TwilioGateway:
             raise self._classify(exc, request_sent=True) from exc
         return _number_dict(number)
 
+    # -- channel senders (WhatsApp; bling provision, bling check --live) ------
+
+    def list_senders(self, channel: str) -> list[dict]:
+        """The account's senders on ``channel`` (``whatsapp``), from the Senders API (messaging v2).
+
+        Each is ``{"sid", "sender_id", "status", "webhook", "offline_reasons"}``:
+        ``sender_id`` as Twilio writes it (``whatsapp:+E164``), ``webhook`` a
+        dict (empty when unset), ``offline_reasons`` a list of ``{code, message}``.
+        """
+        try:
+            found = self._client.messaging.v2.channels_senders.list(channel=channel)
+        except _client_errors() as exc:
+            raise self._classify(exc, request_sent=False) from exc
+        return [_sender_dict(sender) for sender in found]
+
+    def update_sender_webhook(self, sid: str, webhook: dict[str, str]) -> dict:
+        """Set the webhook of the sender ``sid`` (``XE…``); return the sender as Twilio reports it.
+
+        The library posts it as JSON (``{"webhook": {…}}``) and leaves out the
+        fields not given, so the sender's profile and configuration stay.
+        """
+        from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
+
+        update = ChannelsSenderList.MessagingV2ChannelsSenderRequestsUpdate({"webhook": dict(webhook)})
+        try:
+            sender = self._client.messaging.v2.channels_senders(sid).update(update)
+        except _client_errors() as exc:
+            raise self._classify(exc, request_sent=True) from exc
+        return _sender_dict(sender)
+
     def _classify(self, exc: Exception, request_sent: bool) -> TwilioSendError:
         """Map a library/transport failure to Bling's error kinds.
 
@@ -561,6 +592,12 @@ def _number_dict(number: Any) -> dict:
     found = {name: getattr(number, name, None) for name in NUMBER_FIELDS}
     found.update(sid=number.sid, phone_number=number.phone_number, capabilities=dict(number.capabilities or {}))
     return found
+
+
+def _sender_dict(sender: Any) -> dict:
+    """A ChannelsSender instance as a plain dict of what Bling reads."""
+    return {"sid": sender.sid, "sender_id": sender.sender_id, "status": sender.status,
+            "webhook": dict(sender.webhook or {}), "offline_reasons": list(sender.offline_reasons or [])}
 
 
 #: A recording's URL path as Twilio gives it (RecordingUrl): no extension, or a media one.

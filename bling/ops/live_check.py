@@ -2,9 +2,11 @@
 
 Each row says what was checked, whether it is right, and what to do if not:
 the Twilio credentials (and a trial account's limits), each hotline number
-(owned by the account, able to text, pointed at Bling), the Help Scout app
-credentials, access to each mailbox, and the webhook (present, enabled, for
-the agent-reply event and Bling's mailboxes). Reads only; changes nothing.
+(owned by the account, able to text, pointed at Bling), what features set up
+(``bling_provision``: e.g. a WhatsApp sender, online and pointed at Bling),
+the Help Scout app credentials, access to each mailbox, and the webhook
+(present, enabled, for the agent-reply event and Bling's mailboxes). Reads
+only; changes nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def run_checks(services) -> list[Row]:
         for mailbox in settings.mailboxes:
             if mailbox.transport == "twilio":
                 rows.extend(_number_rows(provision.plan_number(services.twilio, mailbox, wanted)))
+    rows.extend(feature_rows(services))
     if helpscout_ok and find_route(routes, provision.WEBHOOK_ROUTE):
         rows.extend(_webhook_rows(provision.plan_webhook(services.helpscout, provision.desired_webhook(settings))))
     return rows
@@ -119,6 +122,27 @@ def _number_rows(item: provision.Item) -> list[Row]:
         rows.append(Row(FIX, what, f"{fields} not pointed at Bling; run `bling provision --apply`"))
     else:
         rows.append(Row(OK, what, "owned by the account and pointed at Bling"))
+    return rows
+
+
+def feature_rows(services) -> list[Row]:
+    """The rows of what features set up (``bling_provision``), e.g. WhatsApp senders."""
+    items = provision.feature_items(services, services.settings.mailboxes)
+    return [row for item in items for row in _feature_rows(item)]
+
+
+def _feature_rows(item: provision.Item) -> list[Row]:
+    """A feature's item: its error, changes to make, console steps (FIX) and notes (warn), else ok."""
+    what = item.label
+    if item.action == "error":
+        return [Row(FIX, what, item.error or "")]
+    rows = [Row(WARN, what, note) for note in item.notes]
+    rows += [Row(FIX, what, f"by hand: {step}") for step in item.console]
+    wrong = [c.name for c in item.changes if c.differs]
+    if item.pending:
+        rows.append(Row(FIX, what, f"{', '.join(wrong) or item.action} not as Bling needs; run `bling provision --apply`"))
+    elif not item.console and item.action != "skip":
+        rows.append(Row(OK, what, "set up for Bling"))
     return rows
 
 

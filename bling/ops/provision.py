@@ -17,14 +17,20 @@ routes that exist in routes.toml, compared with what the APIs report, and
 A field whose route is not in routes.toml is left alone (e.g. a Studio flow
 on the voice URL while the voice routes are off). The sidebar app cannot be
 created through any API; ``manual_steps`` says what the admin enters.
+
+Features add their own items through ``bling_provision`` (e.g. WhatsApp's
+senders): the host shows them in the same plan, makes their changes with
+``--apply`` (the item's ``apply``), prints what only a console can do
+(``console``) and leaves the hotlines they cover alone.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from bling.declarations import Change, Item  # noqa: F401  (what features hand bling_provision; kept importable here)
 from bling.errors import ConfigError
 from bling.config.mailboxes import Mailbox
 from bling.routing.routes import Route, load_routes
@@ -49,38 +55,6 @@ WEBHOOK_LABEL = "Bling"
 
 
 @dataclass
-class Change:
-    """One setting: what is there, what Bling wants."""
-
-    name: str
-    current: Any
-    desired: Any
-    shown: str | None = None  # how to print the desired value when it is a secret
-
-    @property
-    def differs(self) -> bool:
-        return _normal(self.current) != _normal(self.desired)
-
-
-@dataclass
-class Item:
-    """One thing to provision: a Twilio number or the Help Scout webhook."""
-
-    kind: str  # "twilio-number" | "helpscout-webhook"
-    label: str
-    action: str = "none"  # none | create | update | recreate | error | skip
-    changes: list[Change] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    error: str | None = None
-    ref: Any = None  # number SID or webhook id
-    applied: bool = False
-
-    @property
-    def pending(self) -> bool:
-        return self.action in ("create", "update", "recreate")
-
-
-@dataclass
 class Plan:
     items: list[Item]
 
@@ -88,14 +62,10 @@ class Plan:
     def failed(self) -> bool:
         return any(item.action == "error" for item in self.items)
 
-
-def _normal(value: Any) -> Any:
-    """Compare like Twilio and Help Scout report: None and '' alike, lists as sets."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, set)):
-        return tuple(sorted(str(v) for v in value))
-    return value
+    @property
+    def console(self) -> list[str]:
+        """What is left to do by hand in a provider's console, over every item."""
+        return [step for item in self.items for step in item.console]
 
 
 def route_table(settings) -> list[Route]:
@@ -235,10 +205,37 @@ def make_plan(services, mailbox_id: int | None = None) -> Plan:
             raise ConfigError(f"--mailbox {mailbox_id}: not in BLING_MAILBOXES (configured: {known})")
     routes = route_table(settings)
     wanted_number = desired_number(settings, routes)
-    items = [plan_number(services.twilio, m, wanted_number) for m in mailboxes]
+    features = feature_items(services, mailboxes)
+    covered = {item.mailbox for item in features if item.mailbox is not None}
+    items = [plan_number(services.twilio, m, wanted_number) for m in mailboxes if m not in covered]
+    items += features
     if find_route(routes, WEBHOOK_ROUTE):
         items.append(plan_webhook(services.helpscout, desired_webhook(settings)))
     return Plan(items)
+
+
+def feature_items(services, mailboxes: list[Mailbox]) -> list[Item]:
+    """The items features hand in (``bling_provision``); a feature that raises becomes an error item.
+
+    Each implementation is called on its own, so one broken feature does
+    not hide the others' items.
+    """
+    found: list[Item] = []
+    arguments = {"services": services, "mailboxes": list(mailboxes)}
+    for impl in services.plugin_manager.hook.bling_provision.get_hookimpls():  # in registration order
+        try:
+            items = impl.function(*(arguments[name] for name in impl.argnames)) or []
+        except ConfigError as ex:
+            items = [Item("feature", f"plugin {impl.plugin_name}", action="error", error=str(ex))]
+        except Exception as ex:
+            items = [Item("feature", f"plugin {impl.plugin_name}", action="error",
+                          error=f"bling_provision failed: {type(ex).__name__}: {_reason(ex)}")]
+        for item in items:
+            if not isinstance(item, Item):
+                raise ConfigError(f"plugin {impl.plugin_name!r}: bling_provision returned {item!r}, "
+                                  "not a bling.declarations.Item")
+            found.append(item)
+    return found
 
 
 def apply_plan(services, plan: Plan, progress: Callable[[Item], None] = lambda item: None) -> Plan:
@@ -248,7 +245,9 @@ def apply_plan(services, plan: Plan, progress: Callable[[Item], None] = lambda i
         if not item.pending:
             continue
         try:
-            if item.kind == "twilio-number":
+            if item.apply is not None:  # a feature's item makes its own changes
+                item.apply()
+            elif item.kind == "twilio-number":
                 services.twilio.update_number(item.ref, {c.name: c.desired for c in item.changes if c.differs})
             elif item.action == "create":
                 item.ref = services.helpscout.create_webhook(wanted_hook)
@@ -283,7 +282,7 @@ def describe(plan: Plan) -> list[str]:
     """The plan as diff lines: '~' changes, '=' already right, '+' new."""
     lines: list[str] = []
     for item in plan.items:
-        status = {"none": "already right", "skip": "skipped"}.get(item.action, item.action)
+        status = {"none": "already right", "skip": "skipped", "manual": "waiting for steps by hand"}.get(item.action, item.action)
         if item.applied:
             status += " (done)"
         lines.append(f"{item.label}: {status}")
@@ -299,6 +298,7 @@ def describe(plan: Plan) -> list[str]:
             else:
                 lines.append(f"  = {change.name}: {desired}")
         lines.extend(f"  note: {note}" for note in item.notes)
+        lines.extend(f"  by hand: {step}" for step in item.console)
     return lines
 
 

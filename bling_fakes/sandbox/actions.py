@@ -4,6 +4,9 @@
   to the number's SmsUrl (as set by ``bling provision``), falling back to
   its SmsFallbackUrl on failure; ``<Message>`` TwiML in the answer is texted
   back, as Twilio does.
+- A supporter writes on WhatsApp (a ``whatsapp:+…`` phone): the same, to the
+  WhatsApp sender's callback URL (its webhook, as ``bling provision`` set
+  it), with WhatsApp's fields (``ProfileName``, ``WaId``).
 - A supporter calls: the fake Twilio walks the number's VoiceUrl TwiML
   (nobody answers, the caller leaves a voicemail).
 - An agent replies: the fake Help Scout adds the reply thread and fires
@@ -25,10 +28,13 @@ import requests
 
 from bling.phones import to_e164
 from bling.routing.urls import find_route
-from bling_fakes.simulate import CallOptions, Target, sms_form, simulate_call
+from bling_fakes.simulate import CallOptions, Target, sms_form, simulate_call, whatsapp_form
 from bling_fakes.sandbox.state import SandboxState
 
 AGENT_REPLY_EVENT = "convo.agent.reply.created"
+WHATSAPP = "whatsapp:"
+#: The name a sandbox WhatsApp phone's owner shows (WhatsApp's ProfileName).
+PROFILE_NAME = "Sandbox supporter"
 
 
 class Problem(Exception):
@@ -48,6 +54,8 @@ def _phone(value: str, what: str) -> str:
 
 def text_hotline(state: SandboxState, settings, from_: str, to: str, body: str) -> dict:
     """A supporter texts the hotline; return the message as recorded (with what happened)."""
+    if from_.startswith(WHATSAPP) or to.startswith(WHATSAPP):
+        return whatsapp_hotline(state, settings, from_, to, body)
     from_, to = _phone(from_, "from"), _phone(to, "to")
     if not body.strip():
         raise Problem("the text is empty")
@@ -55,25 +63,46 @@ def text_hotline(state: SandboxState, settings, from_: str, to: str, body: str) 
     if number is None:
         raise Problem(f"{to} is not a sandbox hotline")
     form = sms_form(settings.twilio_account_sid, from_, to, body)
-    sid = dict(form)["MessageSid"]
-    state.add_message("inbound", from_, to, body, "received", sid=sid)
-    config, target = number["config"], _target(settings)
-    note, twiml = _deliver(target, config.get("sms_url"), form)
-    if twiml is None and config.get("sms_fallback_url"):
-        fallback_form = form + [("ErrorCode", "11200"), ("ErrorUrl", config.get("sms_url") or "")]
-        fallback_note, twiml = _deliver(target, config["sms_fallback_url"], fallback_form)
+    state.add_message("inbound", from_, to, body, "received", sid=dict(form)["MessageSid"])
+    config = number["config"]
+    return _post(state, settings, form, config.get("sms_url"), config.get("sms_fallback_url"), "SmsUrl")
+
+
+def whatsapp_hotline(state: SandboxState, settings, from_: str, to: str, body: str) -> dict:
+    """A supporter writes to the hotline on WhatsApp: posted, signed, to the sender's callback URL."""
+    from_ = WHATSAPP + _phone(from_.removeprefix(WHATSAPP), "from")
+    to = WHATSAPP + _phone(to.removeprefix(WHATSAPP), "to")
+    if not body.strip():
+        raise Problem("the message is empty")
+    sender = state.sender(sender_id=to)
+    if sender is None:
+        raise Problem(f"{to} is not a sandbox WhatsApp hotline")
+    form = whatsapp_form(settings.twilio_account_sid, from_, to, body, PROFILE_NAME)
+    state.add_message("inbound", from_, to, body, "received", sid=dict(form)["MessageSid"])
+    webhook = sender["webhook"]
+    return _post(state, settings, form, webhook.get("callback_url"), webhook.get("fallback_url"),
+                 "WhatsApp callback URL")
+
+
+def _post(state: SandboxState, settings, form, url: str | None, fallback_url: str | None, what: str) -> dict:
+    """Post the recorded message to ``url`` (``fallback_url`` when that fails); text back its ``<Message>`` TwiML."""
+    fields, target = dict(form), _target(settings)
+    note, twiml = _deliver(target, url, form, what)
+    if twiml is None and fallback_url:
+        fallback_form = form + [("ErrorCode", "11200"), ("ErrorUrl", url or "")]
+        fallback_note, twiml = _deliver(target, fallback_url, fallback_form, what)
         note += f"; fallback: {fallback_note}"
     for reply in _messages(twiml):
-        state.add_message("outbound-reply", to, from_, reply, "delivered", note="TwiML <Message>")
-    state.set_message(sid, "received", note)
-    return {"sid": sid, "note": note}
+        state.add_message("outbound-reply", fields["To"], fields["From"], reply, "delivered", note="TwiML <Message>")
+    state.set_message(fields["MessageSid"], "received", note)
+    return {"sid": fields["MessageSid"], "note": note}
 
 
-def _deliver(target: Target, url: str | None, form) -> tuple[str, ET.Element | None]:
+def _deliver(target: Target, url: str | None, form, what: str = "SmsUrl") -> tuple[str, ET.Element | None]:
     if not url:
-        return "the number has no SmsUrl: run `bling provision --apply` (the sandbox does at start)", None
+        return f"the hotline has no {what}: run `bling provision --apply` (the sandbox does at start)", None
     if not target.is_ours(url.split("#", 1)[0]):
-        return f"SmsUrl {url} is not this Bling; not delivered", None
+        return f"{what} {url} is not this Bling; not delivered", None
     try:
         response = target.post_twilio(url, form)
     except requests.RequestException as ex:

@@ -43,8 +43,11 @@ HOTLINES = (
     ("+16175550100", 1001, "Boston hotline (sandbox)", ("+16175550181", "+16175550182")),
     ("+15105550100", 1002, "Oakland hotline (sandbox)", ()),
 )
-#: Supporters whose phones the sandbox page shows at first.
-SUPPORTERS = ("+16175550123", "+16175550124")
+#: The fake WhatsApp hotlines: (number, Help Scout mailbox id). The Boston number takes WhatsApp too, into
+#: the same mailbox: BLING_MAILBOXES lists it as whatsapp:<number>:<mailbox> after its twilio: entry.
+WHATSAPP_HOTLINES = (("+16175550100", 1001),)
+#: Supporters whose phones the sandbox page shows at first (a WhatsApp phone's address keeps its prefix).
+SUPPORTERS = ("+16175550123", "+16175550124", "whatsapp:+4915112345678")
 
 meta = sa.Table(
     "sandbox_meta", sa.MetaData(),
@@ -115,7 +118,8 @@ def sandbox_environ(env: dict[str, str]) -> dict[str, str]:
         "BLING_HELPSCOUT_API_URL": public + "/sandbox/helpscout",
         "BLING_TWILIO_API_URL": public + "/sandbox/twilio",
         "BLACKHOLE_DOMAIN": BLACKHOLE,
-        "BLING_MAILBOXES": ", ".join(f"twilio:{number}:{mailbox}" for number, mailbox, _n, _r in HOTLINES),
+        "BLING_MAILBOXES": ", ".join([f"twilio:{number}:{mailbox}" for number, mailbox, _n, _r in HOTLINES]
+                                     + [f"whatsapp:{number}:{mailbox}" for number, mailbox in WHATSAPP_HOTLINES]),
     })
     if not env.get("BLING_CONFIG", "").strip():
         path = _mailbox_config()

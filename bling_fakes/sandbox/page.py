@@ -49,7 +49,7 @@ class SandboxStateView:
         hotlines = state.hotlines()
         agent_phones = sorted({r for h in hotlines for r in h["ring"]})
         mailboxes = []
-        for hotline in hotlines:
+        for hotline in {h["mailbox_id"]: h for h in reversed(hotlines)}.values():  # one per mailbox (SMS + WhatsApp)
             conversations = []
             for conversation in state.conversations_of(mailbox_id=hotline["mailbox_id"]):
                 customer = state.customer(customer_id=conversation["customer_id"]) or {}

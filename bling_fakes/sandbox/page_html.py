@@ -24,6 +24,7 @@ PAGE = r"""<!doctype html>
   code { font-size:12px; word-break:break-all; }
   .phone { border:1px solid var(--line); border-radius:14px; padding:10px; margin-bottom:12px; background:#fafafa; }
   .phone h3 { margin:0 0 6px; font-size:14px; }
+  .phone.whatsapp { border-color:#25d366; background:#f3fbf5; }
   .bubbles { display:flex; flex-direction:column; gap:4px; max-height:220px; overflow:auto; margin-bottom:8px; }
   .bubble { max-width:80%; padding:6px 10px; border-radius:12px; background:#e9ecf1; white-space:pre-wrap; overflow-wrap:anywhere; }
   .bubble.mine { align-self:flex-end; background:var(--me); }
@@ -64,7 +65,7 @@ PAGE = r"""<!doctype html>
     <section>
       <h2>Supporters' phones</h2>
       <div id="phones"></div>
-      <div class="row"><input id="newphone" placeholder="+16175550199" aria-label="another phone"><button class="secondary" id="addphone">Add a phone</button></div>
+      <div class="row"><input id="newphone" placeholder="+16175550199 or whatsapp:+4915112345679" aria-label="another phone"><button class="secondary" id="addphone">Add a phone</button></div>
     </section>
     <section style="margin-top:16px" id="agentsection">
       <h2>Agents' phones</h2>
@@ -125,18 +126,20 @@ function renderHotlines(d) {
   for (const h of d.hotlines) {
     const c = h.config || {};
     const settings = el("td");
-    for (const k of ["sms_url", "sms_fallback_url", "voice_url", "status_callback"]) if (c[k]) settings.append(el("div", {}, el("span", { class: "muted", text: k + ": " }), el("code", { text: c[k] })));
-    if (!c.sms_url) settings.append(el("span", { class: "error", text: "not provisioned yet" }));
+    const keys = h.channel === "whatsapp" ? ["callback_url", "status_callback_url"] : ["sms_url", "sms_fallback_url", "voice_url", "status_callback"];
+    for (const k of keys) if (c[k]) settings.append(el("div", {}, el("span", { class: "muted", text: k + ": " }), el("code", { text: c[k] })));
+    if (!c[keys[0]]) settings.append(el("span", { class: "error", text: "not provisioned yet" }));
     body.append(el("tr", {}, el("td", { text: h.number }), el("td", { text: `${h.name} (${h.mailbox_id})` }), settings));
   }
 }
 function phoneCard(number, d) {
   let card = document.getElementById("phone-" + number);
   if (!card) {
+    const channel = number.startsWith("whatsapp:") ? "whatsapp" : "sms";  // a WhatsApp phone writes to WhatsApp hotlines
     const select = el("select", { "aria-label": "hotline", "data-testid": "hotline-" + number });
-    for (const h of d.hotlines) select.append(el("option", { value: h.number, text: h.number + " · " + h.name }));
-    const text = el("textarea", { placeholder: "Type a text…", "data-testid": "text-" + number });
-    const send = el("button", { "data-testid": "send-" + number, text: "Send text", onclick: async () => {
+    for (const h of d.hotlines) if ((h.channel || "sms") === channel) select.append(el("option", { value: h.number, text: h.number + " · " + h.name }));
+    const text = el("textarea", { placeholder: channel === "whatsapp" ? "Type a WhatsApp message…" : "Type a text…", "data-testid": "text-" + number });
+    const send = el("button", { "data-testid": "send-" + number, text: channel === "whatsapp" ? "Send on WhatsApp" : "Send text", onclick: async () => {
       if (!text.value.trim()) return;
       send.disabled = true;
       await act("text", { from: number, to: select.value, body: text.value });
@@ -146,12 +149,12 @@ function phoneCard(number, d) {
     const call = el("button", { class: "secondary", text: "Call (leave a voicemail)", "data-testid": "call-" + number, onclick: async () => {
       call.disabled = true; await act("call", { from: number, to: select.value, speech: speech.value }); call.disabled = false;
     } });
-    card = el("div", { class: "phone", id: "phone-" + number },
-      el("h3", { text: "Phone " + number }), el("div", { class: "bubbles", "data-testid": "bubbles-" + number }), el("div", { class: "calls" }),
+    card = el("div", { class: "phone" + (channel === "whatsapp" ? " whatsapp" : ""), id: "phone-" + number },
+      el("h3", { text: channel === "whatsapp" ? "WhatsApp " + number.slice(9) : "Phone " + number }), el("div", { class: "bubbles", "data-testid": "bubbles-" + number }), el("div", { class: "calls" }),
       text, el("div", { class: "row" }, select, send), el("div", { class: "row voice" }, speech, call));
     $("#phones").append(card);
   }
-  $(".voice", card).style.display = d.features.voice ? "" : "none";
+  $(".voice", card).style.display = d.features.voice && !number.startsWith("whatsapp:") ? "" : "none";
   return card;
 }
 function renderPhones(d) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bling_fakes.sandbox.config import HOTLINES, SUPPORTERS
+from bling_fakes.sandbox.config import HOTLINES, SUPPORTERS, WHATSAPP_HOTLINES
 from bling_fakes.state import AGENT, FakeState, messages  # noqa: F401  (AGENT: the replies' author, for the page)
 
 
@@ -16,8 +16,9 @@ class SandboxState(FakeState):
         self.settings = settings
 
     def seed(self) -> None:
-        """Make sure each fake hotline number exists (unconfigured until provisioned)."""
+        """Make sure each fake hotline number and WhatsApp sender exists (unconfigured until provisioned)."""
         self.add_numbers([number for number, *_rest in HOTLINES])
+        self.add_senders([f"whatsapp:{number}" for number, _mailbox in WHATSAPP_HOTLINES])
 
     @staticmethod
     def mailboxes() -> dict[int, str]:
@@ -28,13 +29,20 @@ class SandboxState(FakeState):
         return self.mailboxes().get(mailbox_id)
 
     def hotlines(self) -> list[dict]:
+        """The SMS hotlines (``channel`` sms, the number's settings) and the WhatsApp ones (the sender's webhook)."""
         found = {n["phone_number"]: n for n in self.all_numbers()}
-        return [{"number": number, "mailbox_id": mailbox, "name": name, "ring": list(ring),
-                 "config": found.get(number, {}).get("config", {})} for number, mailbox, name, ring in HOTLINES]
+        names = self.mailboxes()
+        senders = {s["sender_id"]: s for s in self.all_senders()}
+        sms = [{"number": number, "mailbox_id": mailbox, "name": name, "ring": list(ring), "channel": "sms",
+                "config": found.get(number, {}).get("config", {})} for number, mailbox, name, ring in HOTLINES]
+        whatsapp = [{"number": f"whatsapp:{number}", "mailbox_id": mailbox, "name": names.get(mailbox, "?"), "ring": [],
+                     "channel": "whatsapp", "config": senders.get(f"whatsapp:{number}", {}).get("webhook", {})}
+                    for number, mailbox in WHATSAPP_HOTLINES]
+        return sms + whatsapp
 
     def supporters(self) -> list[str]:
         """Phones shown on the page: the defaults and anyone who texted, called or was texted."""
-        hotline_numbers = {number for number, *_ in HOTLINES}
+        hotline_numbers = {number for number, *_ in HOTLINES} | {f"whatsapp:{n}" for n, _m in WHATSAPP_HOTLINES}
         seen: list[str] = list(SUPPORTERS)
         with self._connect() as conn:
             for row in conn.execute(sa.select(messages.c.from_, messages.c.to).order_by(messages.c.created_at)):

@@ -2,7 +2,9 @@
 
 What the sandbox adds to the fake: a text Bling sends goes out and reaches
 the sandbox phone, and Twilio reports each step to its StatusCallback,
-signed; a call Bling places (Call back) is answered at once by the fake
+signed (a WhatsApp message also to its sender's status callback URL when it
+names none, and it is ``read`` after ``delivered``; one sent outside the
+24-hour window ``failed`` with ErrorCode 63016); a call Bling places (Call back) is answered at once by the fake
 phone, and its TwiML is walked in a thread by the same code as ``bling
 simulate call``.
 """
@@ -16,7 +18,7 @@ import weakref
 
 from bling_fakes.simulate import CallOptions, Target, simulate_call
 from bling_fakes.state import FakeState
-from bling_fakes.twilio import TwilioFake
+from bling_fakes.twilio import WHATSAPP, TwilioFake
 
 log = logging.getLogger("bling.sandbox")
 
@@ -43,14 +45,25 @@ def sandbox_twilio(state: FakeState, settings) -> TwilioFake:
     def deliver(row: dict, status_callback: str | None) -> None:
         """The text goes out and reaches the phone; Twilio reports each step to StatusCallback, signed."""
         to_bling = target()
-        for status in ("sent", "delivered"):
+        whatsapp = row["from_"].startswith(WHATSAPP)
+        extra: list[tuple[str, str]] = []
+        steps: tuple[str, ...] = ("sent", "delivered")
+        if whatsapp:
+            sender = state.sender(sender_id=row["from_"]) or {"sid": "", "webhook": {}}
+            status_callback = status_callback or sender["webhook"].get("status_callback_url")
+            extra = [("ChannelPrefix", "whatsapp"), ("ChannelToAddress", row["to"][len(WHATSAPP):]),
+                     ("ChannelInstallSid", sender["sid"])]
+            steps = ("failed",) if row.get("error_code") else ("sent", "delivered", "read")
+        for status in steps:
             time.sleep(DELIVERY_STEP_SECONDS)
             state.set_message_status(row["sid"], status)
             if not status_callback or not to_bling.is_ours(status_callback.split("#", 1)[0]):
                 continue
             form = [("SmsSid", row["sid"]), ("SmsStatus", status), ("MessageStatus", status), ("To", row["to"]),
                     ("MessageSid", row["sid"]), ("AccountSid", sid), ("From", row["from_"]),
-                    ("ApiVersion", "2010-04-01")]
+                    ("ApiVersion", "2010-04-01")] + extra
+            if status == "failed" and row.get("error_code"):
+                form += [("ErrorCode", str(row["error_code"]))]
             try:
                 to_bling.post_twilio(status_callback, form)
             except Exception as ex:  # Bling down: Twilio gives up on a callback too

@@ -46,3 +46,12 @@ def bling_mailbox_options():
     from .options import WhatsAppOptions
 
     return WhatsAppOptions
+
+
+# -- set-up: bling provision / bling check --live (plugins/whatsapp/provisioning.py) --------------
+
+@hookimpl
+def bling_provision(services, mailboxes):
+    from .provisioning import plan_senders
+
+    return plan_senders(services, mailboxes)
