@@ -59,12 +59,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s")  # as `bling` does
-    import bling.edge.wsgi
+    from bling.edge.wsgi import run_gunicorn
 
-    # run_gunicorn's application loader calls bling.edge.wsgi.application_factory in
-    # each worker; pointing it at the floor keeps every gunicorn option identical.
-    bling.edge.wsgi.application_factory = create_app
-    bling.edge.wsgi.run_gunicorn(args.bind, args.workers)
+    # Bling's runner with every gunicorn option identical; each worker builds the floor's app.
+    run_gunicorn(args.bind, args.workers, app_factory=create_app)
 
 
 if __name__ == "__main__":
