@@ -90,13 +90,13 @@ def worker(threads: int, fast_threads: int, poll: float) -> None:
 
 def _route_chains():
     """Compile routes.toml against the plugins; needs no credentials."""
+    from bling.config.settings import plugin_allowlist
     from bling.routing.chains import compile_chains
     from bling.routing.plugin_loader import load_plugins
     from bling.routing.routes import load_routes
 
     routes_path, plugins_dir = route_table_paths()
-    allow = tuple(p.strip() for p in os.environ.get("BLING_LOAD_PLUGINS", "").split(",") if p.strip()) or None
-    pm, infos = load_plugins(plugins_dir, allow)
+    pm, infos = load_plugins(plugins_dir, plugin_allowlist())
     return compile_chains(load_routes(routes_path), pm, infos, routes_path), pm, infos
 
 

@@ -16,12 +16,11 @@ error naming the file, the table and the key.
 
 from __future__ import annotations
 
-import tomllib
-
 from marshmallow import RAISE, Schema, ValidationError, fields as mfields, validate, validates_schema, post_load
 
 from bling.config.hours import BusinessHours, parse_hours
 from bling.errors import ConfigError
+from bling.toml_file import read_toml
 
 
 class HostOptions(Schema):
@@ -133,13 +132,7 @@ def load_mailbox_options(path: str | None, schemas: list[type[Schema]] = ()) -> 
     base = default_options(schemas)
     if not path:
         return base, {}
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"BLING_CONFIG: {path} does not exist") from None
-    except tomllib.TOMLDecodeError as ex:
-        raise ConfigError(f"{path}: TOML syntax error: {ex}") from None
+    raw = read_toml(path, missing=f"BLING_CONFIG: {path} does not exist")
     extra = sorted(set(raw) - {"defaults", "mailboxes"})
     if extra:
         raise ConfigError(f"{path}: {extra[0]}: unknown table (only [defaults] and [mailboxes.<id>])")

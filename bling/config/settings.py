@@ -141,8 +141,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     def opt(name: str) -> str:
         return env.get(name, "").strip() or OPTIONAL[name][0]
 
-    allow = [p.strip() for p in opt("BLING_LOAD_PLUGINS").split(",") if p.strip()]
-    plugins = _plugin_manager(opt("BLING_PLUGINS_DIR"), tuple(allow) or None)
+    allow = plugin_allowlist(env)
+    plugins = load_plugins(opt("BLING_PLUGINS_DIR"), allow)[0]
     mailboxes = parse_mailboxes(env["BLING_MAILBOXES"], declared_transports(plugins))  # plugins declare transports
     public_url = opt("BLING_PUBLIC_URL")
     for name in ("BLING_PUBLIC_URL", "BLING_HELPSCOUT_API_URL", "BLING_TWILIO_API_URL"):
@@ -167,13 +167,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         routes_path=opt("BLING_ROUTES"),
         plugins_dir=opt("BLING_PLUGINS_DIR"),
         max_body_bytes=max_body,
-        load_plugins=tuple(allow) or None,
+        load_plugins=allow,
         default_options=defaults,
         mailbox_options=per_mailbox,
         sandbox=sandbox,
     )
     declared = declared_settings(plugins)
-    settings.declared = _declared_values(declared, env, settings)
+    _read_declared(declared, env, settings)
     settings.declared_secrets = tuple(s.field for s in declared if s.secret)
     return settings
 
@@ -208,10 +208,6 @@ def _check_url(name: str, value: str) -> None:
         raise ConfigError(f"{name}: {value!r} is not an http(s) URL")
 
 
-def _plugin_manager(plugins_dir: str, allow: tuple[str, ...] | None):
-    return load_plugins(plugins_dir, allow)[0]
-
-
 def declared_settings(plugin_manager) -> list[Setting]:
     """Every loaded plugin's settings (``bling_settings``); a name declared twice stops start-up."""
     seen: dict[str, Setting] = {}
@@ -228,7 +224,8 @@ def option_schemas(plugin_manager) -> list:
     return [schema for schema in plugin_manager.hook.bling_mailbox_options() if schema is not None]
 
 
-def _declared_values(declared: list[Setting], env: dict[str, str], settings: Settings) -> dict[str, object]:
+def _read_declared(declared: list[Setting], env: dict[str, str], settings: Settings) -> None:
+    """Parse the plugins' settings into ``settings.declared``; then check the ones ``required_if`` them."""
     values: dict[str, object] = {}
     for setting in declared:
         raw = env.get(setting.name, "").strip()
@@ -242,7 +239,6 @@ def _declared_values(declared: list[Setting], env: dict[str, str], settings: Set
     if missing:
         raise ConfigError("missing settings:\n  " + "\n  ".join(
             f"{s.name} is not set ({s.purpose})" for s in declared if s.name in missing))
-    return values
 
 
 def plugin_allowlist(environ: dict[str, str] | None = None) -> tuple[str, ...] | None:

@@ -11,12 +11,12 @@ loaded plugins by :mod:`bling.edge.app`.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from bling.errors import ConfigError
+from bling.toml_file import read_toml
 
 #: How a route answers. Job routes accept durably and answer at once;
 #: ``chain`` routes run their chain in the request and answer its result,
@@ -94,13 +94,7 @@ class _FileSchema(Schema):
 
 def load_routes(path: str) -> list[Route]:
     """Read and check ``path``; raise ConfigError naming file, route and key."""
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file (set BLING_ROUTES)") from None
-    except tomllib.TOMLDecodeError as ex:
-        raise ConfigError(f"{path}: TOML syntax error: {ex}") from None
+    raw = read_toml(path, missing=f"{path}: no such file (set BLING_ROUTES)")
     try:
         tables = _FileSchema().load(raw)["route"]
     except ValidationError as ex:
