@@ -40,6 +40,7 @@ twilio_http = LazyModule("twilio.http")
 twilio_http_client = LazyModule("twilio.http.http_client")
 twilio_http_response = LazyModule("twilio.http.response")
 urllib3_exceptions = LazyModule("urllib3.exceptions")
+twilio_rest = LazyModule("bling.clients.twilio_rest")
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 
@@ -224,15 +225,23 @@ class TwilioGateway:
 
         client = Client(*self._auth, http_client=self._http)
         if self.base_url != DEFAULT_BASE_URL:
-            client.api.base_url = self.base_url
-            client.messaging.base_url = self.base_url  # the Senders API (messaging.twilio.com) goes there too
             # TWILIO_EDGE/TWILIO_REGION would rewrite the host we were given.
             client.edge = client.region = None
         return client
 
     @functools.cached_property
-    def _messages(self):
-        return self._client.api.v2010.account.messages
+    def _api(self):
+        """The 2010-04-01 API by path (bling/clients/twilio_rest.py: not the library's resource classes,
+        whose ~80 modules cost 6.8 MB in every worker)."""
+        return twilio_rest.TwilioRest(self._client, self.base_url, self.account_sid)
+
+    @functools.cached_property
+    def _messaging(self):
+        """The library's Messaging domain (the Senders API), only for set-up: ``bling provision``."""
+        messaging = self._client.messaging
+        if self.base_url != DEFAULT_BASE_URL:
+            messaging.base_url = self.base_url  # the Senders API (messaging.twilio.com) goes there too
+        return messaging
 
     def __repr__(self) -> str:
         return f"<TwilioGateway {self.account_sid} {self.base_url}>"
@@ -257,23 +266,19 @@ class TwilioGateway:
         Raises ``TwilioSendError`` (permanent), ``TwilioTransient`` (retry
         later) or ``TwilioAmbiguous`` (may have been sent: look first).
         """
-        params: dict[str, Any] = {"to": to, "from_": from_}
+        variables = json.dumps(content_variables, ensure_ascii=False) if content_sid and content_variables else None
         if content_sid:
-            params["content_sid"] = content_sid
-            if content_variables:
-                params["content_variables"] = json.dumps(content_variables, ensure_ascii=False)
-            body, media_urls = "", None
-        elif body or not media_urls:
-            params["body"] = body
-        if status_callback:
-            params["status_callback"] = status_callback
-        if media_urls:
-            params["media_url"] = list(media_urls)
+            body, media_urls = None, None
+        elif not body and media_urls:
+            body = None
+        fields = {"To": to, "StatusCallback": status_callback or None, "ContentVariables": variables,
+                  "From": from_, "Body": body, "MediaUrl": list(media_urls) if media_urls else None,
+                  "ContentSid": content_sid or None}
         try:
-            message = self._messages.create(**params)
+            message = self._api.create("Messages.json", fields)
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
-        return message.sid
+        return message["sid"]
 
     def find_sent_message(self, from_: str, to: str, body: str | None, since: datetime) -> str | None:
         """Return the SID of a message already sent with this body (None: any body), else None.
@@ -286,17 +291,12 @@ class TwilioGateway:
         since = _as_utc(since)
         earliest = since - SENT_MATCH_SLACK
         try:
-            messages = self._messages.stream(
-                to=to,
-                from_=from_,
-                date_sent_after=_day_before(since),
-                page_size=FIND_SENT_PAGE_SIZE,
-                limit=FIND_SENT_MAX_RECORDS,
-            )
+            messages = self._api.stream("Messages.json", {"To": to, "From": from_, "DateSent>": _day_before(since)},
+                                        limit=FIND_SENT_MAX_RECORDS, page_size=FIND_SENT_PAGE_SIZE)
             for message in messages:
-                created = message.date_created
-                if (body is None or message.body == body) and created is not None and created >= earliest:
-                    return message.sid
+                created = twilio_rest.date(message.get("date_created"))
+                if (body is None or message.get("body") == body) and created is not None and created >= earliest:
+                    return message["sid"]
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return None
@@ -312,22 +312,19 @@ class TwilioGateway:
         if limit < 1:
             return found
         try:
-            messages = self._messages.stream(
-                to=to,
-                date_sent_after=_day_before(since),
-                page_size=min(limit, MAX_PAGE_SIZE),
-            )
+            messages = self._api.stream("Messages.json", {"To": to, "DateSent>": _day_before(since)},
+                                        page_size=min(limit, MAX_PAGE_SIZE))
             for message in messages:
-                sent = message.date_sent or message.date_created
-                if message.direction != "inbound" or sent is None or sent < since:
+                sent = twilio_rest.date(message.get("date_sent")) or twilio_rest.date(message.get("date_created"))
+                if message.get("direction") != "inbound" or sent is None or sent < since:
                     continue
                 found.append(
                     {
-                        "sid": message.sid,
-                        "from": message.from_,
-                        "to": message.to,
-                        "body": message.body or "",
-                        "num_media": int(message.num_media or 0),
+                        "sid": message["sid"],
+                        "from": message.get("from"),
+                        "to": message.get("to"),
+                        "body": message.get("body") or "",
+                        "num_media": int(message.get("num_media") or 0),
                         "date_sent": sent,
                     }
                 )
@@ -340,31 +337,31 @@ class TwilioGateway:
     def list_media(self, message_sid: str) -> list[dict]:
         """The media of a received MMS as ``{"url", "content_type"}``, like the webhook's."""
         try:
-            items = self._messages(message_sid).media.list()
+            items = list(self._api.stream(f"Messages/{message_sid}/Media.json", {}))
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
-        base = self._client.api.base_url.rstrip("/")
-        return [{"url": base + item.uri.removesuffix(".json"), "content_type": item.content_type or "application/octet-stream"}
-                for item in items]
+        return [{"url": self.base_url + item["uri"].removesuffix(".json"),
+                 "content_type": item.get("content_type") or "application/octet-stream"} for item in items]
 
     # -- calls and recordings (plugins call_log, voicemail) ------------------
 
     def fetch_call(self, call_sid: str) -> dict:
         """One call: ``{"sid", "status", "to", "from", "duration"}`` (duration in s, None until it ends)."""
         try:
-            call = self._client.api.v2010.account.calls(call_sid).fetch()
+            call = self._api.fetch(f"Calls/{call_sid}.json")
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
-        return {"sid": call.sid, "status": call.status, "to": call.to, "from": call._from,
-                "duration": _seconds(call.duration)}
+        return {"sid": call["sid"], "status": call.get("status"), "to": call.get("to"), "from": call.get("from"),
+                "duration": _seconds(call.get("duration"))}
 
     def call_recordings(self, call_sid: str) -> list[dict]:
         """The recordings of a call: ``{"sid", "status", "duration"}`` each."""
         try:
-            items = self._client.api.v2010.account.calls(call_sid).recordings.list(limit=20)
+            items = list(self._api.stream(f"Calls/{call_sid}/Recordings.json", {}, limit=20))
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
-        return [{"sid": item.sid, "status": item.status, "duration": _seconds(item.duration)} for item in items]
+        return [{"sid": item["sid"], "status": item.get("status"), "duration": _seconds(item.get("duration"))}
+                for item in items]
 
     def download_recording(self, url: str, limit: int) -> tuple[bytes, str] | None:
         """Download one of this account's recordings as MP3, with the account's credentials.
@@ -426,12 +423,12 @@ class TwilioGateway:
         ``TwilioAmbiguous`` (may ring: its status callbacks will tell).
         """
         try:
-            call = self._client.api.v2010.account.calls.create(
-                to=to, from_=from_, url=url, status_callback=status_callback,
-                status_callback_event=list(events), status_callback_method="POST", timeout=timeout)
+            call = self._api.create("Calls.json", {
+                "To": to, "From": from_, "StatusCallback": status_callback, "StatusCallbackEvent": list(events),
+                "StatusCallbackMethod": "POST", "Timeout": timeout, "Url": url})
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
-        return {"sid": call.sid, "status": call.status}
+        return {"sid": call["sid"], "status": call.get("status")}
 
     def end_call(self, sid: str, status: str) -> str:
         """Hang up a call: ``canceled`` while queued/ringing, ``completed`` once answered.
@@ -439,21 +436,21 @@ class TwilioGateway:
         Returns the status Twilio reports afterwards.
         """
         try:
-            call = self._client.api.v2010.account.calls(sid).update(status=status)
+            call = self._api.update(f"Calls/{sid}.json", {"Status": status})
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
-        return call.status
+        return call.get("status")
 
     # -- set-up (bling provision, bling check --live) ------------------------
 
     def fetch_account(self) -> dict:
         """The account the credentials belong to: ``{"sid", "status", "type", "friendly_name"}``."""
         try:
-            account = self._client.api.v2010.accounts(self.account_sid).fetch()
+            account = self._api.fetch(".json")
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
-        return {"sid": account.sid, "status": account.status, "type": account.type,
-                "friendly_name": account.friendly_name}
+        return {"sid": account["sid"], "status": account.get("status"), "type": account.get("type"),
+                "friendly_name": account.get("friendly_name")}
 
     def find_number(self, phone_number: str) -> dict | None:
         """The account's IncomingPhoneNumber for ``phone_number`` (E.164), or None if not owned.
@@ -462,11 +459,11 @@ class TwilioGateway:
         ``NUMBER_FIELDS`` value as Twilio reports it.
         """
         try:
-            found = self._client.api.v2010.account.incoming_phone_numbers.list(phone_number=phone_number, limit=20)
+            found = list(self._api.stream("IncomingPhoneNumbers.json", {"PhoneNumber": phone_number}, limit=20))
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         for number in found:  # the filter also matches partial numbers
-            if number.phone_number == phone_number:
+            if number.get("phone_number") == phone_number:
                 return _number_dict(number)
         return None
 
@@ -476,7 +473,9 @@ class TwilioGateway:
         if unknown:
             raise ValueError(f"not IncomingPhoneNumber settings: {', '.join(sorted(unknown))}")
         try:
-            number = self._client.api.v2010.account.incoming_phone_numbers(sid).update(**fields)
+            # Twilio's names (sms_url → SmsUrl), in the library's (alphabetical) order
+            form = {_twilio_name(name): fields[name] for name in sorted(fields, key=_twilio_name)}
+            number = self._api.update(f"IncomingPhoneNumbers/{sid}.json", form)
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
         return _number_dict(number)
@@ -491,7 +490,7 @@ class TwilioGateway:
         dict (empty when unset), ``offline_reasons`` a list of ``{code, message}``.
         """
         try:
-            found = self._client.messaging.v2.channels_senders.list(channel=channel)
+            found = self._messaging.v2.channels_senders.list(channel=channel)
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=False) from exc
         return [_sender_dict(sender) for sender in found]
@@ -506,7 +505,7 @@ class TwilioGateway:
 
         update = ChannelsSenderList.MessagingV2ChannelsSenderRequestsUpdate({"webhook": dict(webhook)})
         try:
-            sender = self._client.messaging.v2.channels_senders(sid).update(update)
+            sender = self._messaging.v2.channels_senders(sid).update(update)
         except _client_errors() as exc:
             raise self._classify(exc, request_sent=True) from exc
         return _sender_dict(sender)
@@ -587,11 +586,17 @@ NUMBER_FIELDS = (
 )
 
 
-def _number_dict(number: Any) -> dict:
-    """An IncomingPhoneNumber instance as a plain dict (None for unset values)."""
-    found = {name: getattr(number, name, None) for name in NUMBER_FIELDS}
-    found.update(sid=number.sid, phone_number=number.phone_number, capabilities=dict(number.capabilities or {}))
+def _number_dict(number: dict) -> dict:
+    """An IncomingPhoneNumber record as Bling reads it (None for unset values)."""
+    found = {name: number.get(name) for name in NUMBER_FIELDS}
+    found.update(sid=number["sid"], phone_number=number.get("phone_number"),
+                 capabilities=dict(number.get("capabilities") or {}))
     return found
+
+
+def _twilio_name(name: str) -> str:
+    """A ``NUMBER_FIELDS`` name as Twilio's form field: ``sms_fallback_url`` → ``SmsFallbackUrl``."""
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
 def _sender_dict(sender: Any) -> dict:
