@@ -140,14 +140,23 @@ def test_ignored_replies_are_not_stored(client, services):
     newest(payload)["source"] = {"type": "api", "via": "user"}
     cases.append(payload)
     payload = load_json("agent_reply_v2")
-    newest(payload)["body"] = "<div><br></div><div>--</div><div>Jane</div>"
-    cases.append(payload)
-    payload = load_json("agent_reply_v2")
     newest(payload)["createdBy"] = {"id": 555, "type": "customer"}
     cases.append(payload)
     for payload in cases:
         assert post_helpscout(client, HS, payload).status_code == 204
     assert services.store.rows() == []
+
+
+def test_a_reply_empty_once_cleaned_is_left_to_its_job_which_texts_nothing(client, services):
+    """The webhook reads no HTML (a web process never loads an HTML parser); the job finds no text
+    in a signature-only reply and calls neither Twilio nor Help Scout (no cassette: any call fails)."""
+    payload = load_json("agent_reply_v2")
+    newest(payload)["body"] = "<div><br></div><div>--</div><div>Jane</div>"
+    assert post_helpscout(client, HS, payload).status_code == 204
+    assert len(services.store.rows()) == 1
+    assert drain(services) == {"done": 1}
+    (row,) = services.store.rows()
+    assert '"skipped": "reply is empty once cleaned"' in row["result"]
 
 
 def test_mobile_source_accepted_when_configured(tmp_path, env):

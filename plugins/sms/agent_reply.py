@@ -56,7 +56,20 @@ class Options(Schema):
 
 
 def skip_reason(context, thread: dict) -> str | None:
-    """Why this thread must not be texted, or None if it should be."""
+    """Why this thread must not be texted, or None if it should be (the job's whole check)."""
+    reason = not_a_textable_reply(context, thread)
+    if reason is None and not html_to_text(thread.get("body") or "") and not reply_attachments(thread):
+        return "reply is empty once cleaned"
+    return reason
+
+
+def not_a_textable_reply(context, thread: dict) -> str | None:
+    """The checks on the thread's fields alone, which the webhook's triage makes.
+
+    Whether the reply has text is left to the job: it means parsing the HTML,
+    and a web process never loads an HTML parser (bs4 and its charset
+    detection: 8 MB in each web process, bench/README.md).
+    """
     sources = context.options("agent_reply")["sources"]
     if thread.get("type") not in REPLY_TYPES:
         return f"newest thread is a {thread.get('type') or 'untyped'} thread, not an agent reply"
@@ -66,8 +79,6 @@ def skip_reason(context, thread: dict) -> str | None:
         return "reply was not written by an agent"
     if (thread.get("source") or {}).get("type") not in sources:
         return f"reply came from {(thread.get('source') or {}).get('type') or 'an unknown source'}, not {', '.join(sources)}"
-    if not html_to_text(thread.get("body") or "") and not reply_attachments(thread):
-        return "reply is empty once cleaned"
     return None
 
 
@@ -78,7 +89,7 @@ def triage_event(context, event):
     if event["type"] != "phone":
         return f"conversation type is {event['type'] or 'unknown'}, not phone"
     thread = newest_thread(event)
-    return skip_reason(context, thread) if thread is not None else None
+    return not_a_textable_reply(context, thread) if thread is not None else None
 
 
 @hookimpl
