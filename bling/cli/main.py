@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -46,10 +47,15 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
             raise click.ClickException(f"configuration error: {ex}") from None
     services = services_or_exit()  # fail fast, before forking anything
     services.store.close()
+    settings = services.settings
+    # Every web process builds its own services after the fork: this copy, inherited by each, would only
+    # take room in them (bench/README.md, "Memory").
+    del services
+    gc.collect()
     try:
         from bling.edge.web_worker import connection_seconds
 
-        require_public_url(services.settings)
+        require_public_url(settings)
         connection_seconds()  # a bad BLING_CONNECTION_SECONDS stops here, not in every web process
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None

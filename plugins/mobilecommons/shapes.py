@@ -25,12 +25,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from xml.etree.ElementTree import Element
+from typing import TYPE_CHECKING
 
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
-
+from bling.lazy_modules import LazyModule
 from bling.phones import to_e164
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+# The XML parser is loaded by the first answer parsed (a worker's job): web processes import this
+# module through the plugins but never read Mobile Commons' XML.
+ElementTree = LazyModule("defusedxml.ElementTree")
+defusedxml_common = LazyModule("defusedxml.common")
 
 API_URL = "https://secure.mcommons.com/api/"
 
@@ -176,7 +182,7 @@ def parse(text: str | bytes) -> Element:
     """Parse a response body into its ``<response>`` element, safely."""
     try:
         root = ElementTree.fromstring(text)
-    except DefusedXmlException as ex:
+    except defusedxml_common.DefusedXmlException as ex:
         raise ShapeError(f"unsafe XML refused ({type(ex).__name__})") from None
     except ElementTree.ParseError as ex:
         raise ShapeError(f"not XML: {ex}") from None
