@@ -326,6 +326,7 @@ def markdown(results: dict) -> str:
            f"- Stores: SQLite in a temp dir on {m.get('store_filesystem', '?')}; bursts on: "
            f"{', '.join(results.get('bursts') or {}) or 'none'}"
            + (" (run concurrently)" if len(results.get("bursts") or {}) > 1 else ""),
+           f"- Bling and the floor ran from {m.get('bling_venv', 'the venv running the bench')}",
            f"- Date: {m['date']}; checkout {m['commit']}",
            f"- Parameters: texts {a['texts']}, returning share {a['returning']}, requests {a['requests']} "
            f"(+{a['warmup']} warm-up), clients {a['clients']}, gunicorn workers {a['workers']}, "

@@ -6,6 +6,9 @@ peak memory.
     .venv/bin/python bench/run.py --also-postgres           # the documented run: 1,000 texts per store (~30 min)
     .venv/bin/python bench/run.py --quick --also-postgres   # 100 texts, 10 replies, fewer requests (~6 min)
 
+Bling's processes run from bench/.venv-serve, installed as scripts/serve.sh installs Bling
+(install_requires only; created on the first run): see serve_venv.py.
+
 Prints a table and writes bench/results.md (machine, parameters, numbers);
 raw numbers and every server log go to bench/out/<UTC time>/. What each
 number means: bench/README.md.
@@ -39,6 +42,7 @@ import sqlalchemy as sa  # noqa: E402
 
 import procs  # noqa: E402
 import report  # noqa: E402
+import serve_venv  # noqa: E402
 from agent_replies import AgentReplies  # noqa: E402
 from fifo import percentile, strict_fifo_done  # noqa: E402
 from loadgen import SMS_PATH, merge, new_message_sid, run_load, signed_sms  # noqa: E402
@@ -62,6 +66,7 @@ HELPSCOUT_CLIENT = ("bench-client", "bench-secret")
 HOTLINE = "+16175550100"
 MAILBOX_ID = 206906
 BLACKHOLE = "blackhole.example.org"
+# Bling's processes and the floor run from the venv of --bling-venv (serve_venv.py); set by main().
 PYTHON = sys.executable
 BLING = str(Path(sys.executable).with_name("bling"))
 
@@ -613,6 +618,9 @@ def parse_args(argv=None):
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-burst", action="store_true")
     parser.add_argument("--output", type=Path, default=BENCH / "results.md")
+    parser.add_argument("--bling-venv", type=Path, default=serve_venv.DEFAULT,
+                        help="the venv Bling and the floor run from (default bench/.venv-serve, made like "
+                             "scripts/serve.sh's: install_requires only; .venv measures the development venv)")
     args = parser.parse_args(argv)
     args.texts = args.texts or (100 if args.quick else 1000)
     args.replies = args.replies if args.replies is not None else (10 if args.quick else 50)
@@ -645,7 +653,10 @@ def run_bursts(args, work: Path, logs: Path) -> dict[str, dict]:
 
 
 def main(argv=None) -> int:
+    global PYTHON, BLING
     args = parse_args(argv)
+    python = serve_venv.prepare(args.bling_venv)
+    PYTHON, BLING = str(python), str(python.with_name("bling"))
     # SIGTERM (or Ctrl-C) unwinds through the `finally`s, so no server outlives the run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -653,6 +664,8 @@ def main(argv=None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     results: dict = {"mode": "quick" if args.quick else "full", "args": {k: str(v) for k, v in vars(args).items()},
                      "machine": report.machine(), "logs": str(logs.relative_to(ROOT))}
+    results["machine"]["bling_venv"] = serve_venv.describe(python)
+    print(f"Bling runs from {results['machine']['bling_venv']}", flush=True)
     print("parameters: " + ", ".join(f"{k}={v}" for k, v in vars(args).items() if k != "output"), flush=True)
     with tempfile.TemporaryDirectory(prefix="bling-bench-") as tmp:
         work = Path(tmp)
