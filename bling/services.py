@@ -95,13 +95,17 @@ class Services:
 
 
 def build_services(settings, *, store=None, helpscout=None, twilio=None,
-                   entry_points: bool = True) -> Services:
-    """Wire everything from settings; fakes may be passed in (tests, sandbox)."""
+                   entry_points: bool = True, schema_ready: bool = False) -> Services:
+    """Wire everything from settings; fakes may be passed in (tests, sandbox).
+
+    ``schema_ready``: the store's tables were created by the process that started this one
+    (``Store``); a web process forked by ``bling serve`` only registers them.
+    """
     pm, infos = load_plugins(settings.plugins_dir, settings.load_plugins, entry_points=entry_points)
     chains = compile_chains(load_routes(settings.routes_path), pm, infos, settings.routes_path)
     tables = declared_tables(pm)  # the features' own tables (bling_tables), beside the host's
     if store is None:
-        store = Store(settings.store_url, tables=tables)
+        store = Store(settings.store_url, tables=tables, schema_ready=schema_ready)
     else:
         store.add_tables(tables)
     from bling.ops.health import ApiRecorder, instrumented_session, instrumented_twilio_http_client

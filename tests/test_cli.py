@@ -112,3 +112,21 @@ def test_plugins_lists_sources_and_hooks(run):
     result = run("plugins")
     assert "inbound_sms" in result.output and "local: " in result.output
     assert "transport_send_sms" in result.output
+
+
+def test_serve_creates_the_schema_then_its_web_processes_trust_it(run, env, monkeypatch, tmp_path):
+    """bling serve builds the services (creating the tables) before gunicorn forks; each web process
+    then only registers the tables: no catalog queries, no reflection loaded (bench/README.md, item 7)."""
+    import falcon.testing
+
+    import bling.edge.wsgi as wsgi
+
+    served = {}
+    monkeypatch.setattr(wsgi, "run_gunicorn", lambda bind, workers, **kw: served.update(kw))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    result = run("serve", "--no-worker", "--bind", "127.0.0.1:5998")
+    assert result.exit_code == 0, result.output
+    assert served["app_factory"] is wsgi.served_application_factory
+    web_app = served["app_factory"]()  # as a forked web process builds it: the tables bling serve made
+    resp = post_twilio(falcon.testing.TestClient(web_app), "/bling/twilio_sms", load_form("sms_basic"))
+    assert resp.status_code == 200

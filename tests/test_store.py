@@ -602,3 +602,13 @@ def test_observe_budget_in_a_new_window_starts_it(store, clock):
     for _ in range(75):
         assert store.take_budget("helpscout", 2, 0.8, 200) == 0.0
     assert store.take_budget("helpscout", 2, 0.8, 200) > 0
+
+
+def test_a_store_opened_with_its_schema_ready_registers_the_tables_without_touching_the_database(tmp_path):
+    """What bling serve's web processes do: their parent created the tables just before forking them."""
+    url = f"sqlite:///{tmp_path / 'bling.db'}"
+    trusting = Store(url, schema_ready=True)
+    assert "bling_inbox" in trusting.tables
+    assert sa.inspect(trusting.engine).get_table_names() == []  # nothing created: it trusted its parent
+    Store(url)  # the parent (bling serve) creates them
+    assert "bling_inbox" in sa.inspect(trusting.engine).get_table_names()

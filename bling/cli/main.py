@@ -29,7 +29,7 @@ DEFAULT_BIND = "127.0.0.1:5000"
 def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox: bool) -> None:
     """Serve the webhooks (gunicorn) and, unless --no-worker, a job worker."""
     from bling.cli.first_run import refuse_placeholders, wants_sandbox
-    from bling.edge.wsgi import prepare_metrics_dir, run_gunicorn
+    from bling.edge.wsgi import prepare_metrics_dir, run_gunicorn, served_application_factory
 
     try:
         refuse_placeholders(dict(os.environ))
@@ -59,6 +59,10 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
         connection_seconds()  # a bad BLING_CONNECTION_SECONDS stops here, not in every web process
     except ConfigError as ex:
         raise click.ClickException(f"configuration error: {ex}") from None
+    # The web app's own modules (Falcon and the rest), imported once here before the fork rather than
+    # by each web process: what importing leaves behind stays in this process (bench/README.md, item 7).
+    import bling.edge.app  # noqa: F401
+
     worker = None
     if not no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "bling.cli", "worker"])
@@ -68,7 +72,7 @@ def serve(bind: str, workers: int, no_worker: bool, sandbox: bool, auto_sandbox:
             sandbox_serve.provision_when_up(url)
             run_gunicorn(bind, workers, threads=8, app_factory=sandbox_app_factory())
         else:
-            run_gunicorn(bind, workers)
+            run_gunicorn(bind, workers, app_factory=served_application_factory)
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)

@@ -5,15 +5,24 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 
-def application_factory():
-    """Build the app from the environment (once per gunicorn worker, after fork)."""
+def application_factory(schema_ready: bool = False):
+    """Build the app from the environment (once per gunicorn worker, after fork).
+
+    ``schema_ready``: the store's tables exist (``bling serve`` created them before forking;
+    ``served_application_factory``), so this process does not look them over again.
+    """
     from bling.edge.app import create_app
     from bling.services import build_services
     from bling.config.settings import load_settings, require_public_url
 
     settings = load_settings()
     require_public_url(settings)
-    return create_app(build_services(settings))
+    return create_app(build_services(settings, schema_ready=schema_ready))
+
+
+def served_application_factory():
+    """The app factory of ``bling serve``'s web processes: it built the services, so the schema is ready."""
+    return application_factory(schema_ready=True)
 
 
 class _Gunicorn(BaseApplication):

@@ -183,10 +183,16 @@ def make_engine(url: str) -> sa.Engine:
 class Store:
     """State shared by every Bling process, behind one small API."""
 
-    def __init__(self, url: str, clock=time.time, tables: Iterable[sa.Table] = ()):
+    def __init__(self, url: str, clock=time.time, tables: Iterable[sa.Table] = (), schema_ready: bool = False):
         """Open the store at ``url`` and create its tables: the host's, and ``tables`` (the plugins'
-        ``bling_tables``; ``add_tables`` takes more later)."""
+        ``bling_tables``; ``add_tables`` takes more later).
+
+        ``schema_ready``: the process that started this one has just created them all (``bling
+        serve`` before forking its web processes), so the tables are only registered: no catalog
+        queries, and none of SQLAlchemy's reflection loaded into every web process.
+        """
         self.url = url
+        self._schema_ready = schema_ready
         self.engine = make_engine(url)
         self.clock = clock
         self.is_postgres = self.engine.dialect.name == "postgresql"
@@ -215,6 +221,9 @@ class Store:
                                   f"{', '.join(sorted(metadata.tables))}); name a plugin's tables bling_<plugin>_…")
             new[table.name] = table
         if not new:
+            return
+        if self._schema_ready:
+            self.tables.update(new)
             return
         with self.schema_lock(), self.engine.begin() as conn:
             for table in new.values():
