@@ -137,20 +137,47 @@ def test_a_missing_route_name_names_the_name_and_routes_toml(services, tmp_path)
     assert "twilio-voice-voicemail" in message  # the names there are, to spot the typo
 
 
-def test_a_route_without_the_name_code_needs_fails_the_call_step_loudly(store_url, tmp_path, clock, caplog):
-    """routes.toml lost the voicemail route's name: the call's first step says which name and which file."""
+def test_a_route_without_the_name_a_plugin_needs_stops_start_up(store_url, tmp_path):
+    """routes.toml lost the voicemail route's name: start-up stops, naming the file, the route whose
+    plugin builds that URL, the plugin and the name, before any caller waits for TwiML that cannot
+    be written (url_for's own refusal would come only then)."""
     routes = tmp_path / "routes.toml"
     routes.write_text(ROUTES.read_text().replace('name = "twilio-voice-voicemail"\n', ""))
     from support import make_env
 
     settings = load_settings(make_env(store_url, BLING_ROUTES=str(routes)))
-    services = build_services(settings, store=Store(settings.store_url, clock=clock), entry_points=False)
-    try:
-        resp = call(falcon.testing.TestClient(create_app(services)), "/bling/twilio_voice")
-    finally:
-        services.store.close()
-    assert resp.status_code == 500
-    assert f"routes.toml ({routes}): no route named 'twilio-voice-voicemail'" in caplog.text
+    with pytest.raises(ConfigError) as raised:
+        build_services(settings, entry_points=False)
+    message = str(raised.value)
+    assert message.startswith(f"{routes}: route /bling/twilio_voice: plugin 'voice_incoming' builds the URL of the "
+                              "route named 'twilio-voice-voicemail', which this file lacks")
+    assert 'name = \'twilio-voice-voicemail\'' in message and "twilio-voice-screen" in message  # the names there are
+
+
+def test_every_route_a_plugin_builds_a_url_for_is_declared_in_needs_routes():
+    """Each route name plugins/ hands url_for or route_path is in some plugin's NEEDS_ROUTES (so start-up
+    checks it), unless the same module asks find_route first (an optional route, e.g. WhatsApp's status).
+
+    Planted bug it catches: a new url_for(context, "some-route") in a plugin with no NEEDS_ROUTES entry."""
+    import ast
+    import importlib
+
+    from bling.routing.plugin_loader import mount_local_plugins
+
+    mount_local_plugins(ROOT / "plugins")
+    built, optional, declared = set(), set(), set()
+    for path in sorted((ROOT / "plugins").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        module = importlib.import_module("bling_local_plugins." + ".".join(path.relative_to(ROOT / "plugins")
+                                                                           .with_suffix("").parts))
+        declared.update(getattr(module, "NEEDS_ROUTES", ()))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("url_for", "route_path", "find_route"):
+                name = eval(compile(ast.Expression(node.args[1]), str(path), "eval"), vars(module))
+                (optional if node.func.id == "find_route" else built).add((path.name, name))
+    needed = {name for file, name in built if (file, name) not in optional}
+    assert needed, "the scan found no url_for call: it no longer reads the plugins"
+    assert needed <= declared, f"built but not declared in any NEEDS_ROUTES: {sorted(needed - declared)}"
 
 
 def test_two_routes_with_one_name_stop_start_up(tmp_path):

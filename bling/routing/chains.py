@@ -81,7 +81,27 @@ def compile_chains(routes: list[Route], pm: pluggy.PluginManager, infos: dict[st
         route = replace(route, options=load_options(where, route, infos))
         chains.append(Chain(route, verifiers.get(route.verify), schemas[route.schema](), chain_manager(plugins),
                             chain_manager(background) if background else None))
+    check_routes_needed(routes, infos, routes_path)
     return chains
+
+
+def check_routes_needed(routes: list[Route], infos: dict[str, PluginInfo], routes_path: str) -> None:
+    """Every route a plugin of a chain builds a URL for is in routes.toml, by name.
+
+    A plugin names them in its module's ``NEEDS_ROUTES`` (a tuple of route names: the TwiML
+    callbacks and links it writes). ``url_for`` would refuse a missing one too, but only when the
+    URL is first built: in the middle of a call, while the caller waits for TwiML. Renaming or
+    removing such a route stops start-up instead, naming the route, the plugin and the name.
+    """
+    named = {route.name for route in routes}
+    for route in routes:
+        for name in dict.fromkeys(route.chain + route.background):
+            for needed in getattr(infos[name].module, "NEEDS_ROUTES", ()):
+                if needed not in named:
+                    raise ConfigError(
+                        f"{routes_path}: route {route.path}: plugin {name!r} builds the URL of the route named "
+                        f"{needed!r}, which this file lacks (give the [[route]] that serves it name = {needed!r}; "
+                        f"named routes: {', '.join(sorted(n for n in named if n))})")
 
 
 def load_options(where: str, route: Route, infos: dict[str, PluginInfo]) -> dict[str, dict]:

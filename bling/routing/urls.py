@@ -4,7 +4,9 @@ routes.toml is the only place a path is written, so moving an endpoint is an
 edit of that file alone: the callback URLs Bling hands Twilio, the links it
 puts in Help Scout and the URLs ``bling provision`` sets all follow. A name
 code needs but routes.toml lacks is a ConfigError naming the name and the
-file, never a guessed path.
+file, never a guessed path; a chain plugin lists the names it needs in its
+module's ``NEEDS_ROUTES``, so that error comes at start-up
+(``bling.routing.chains.check_routes_needed``).
 
 Absolute URLs are built from BLING_PUBLIC_URL or, when it is not set, from
 the URL of the request being answered — the same base the Twilio signature

@@ -11,6 +11,9 @@ from . import call_twiml, calls
 from bling.hookspecs import hookimpl
 from bling.routing.urls import url_for
 
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (calls.VOICEMAIL_ROUTE,)
+
 
 @hookimpl
 def handle_event(context, event):

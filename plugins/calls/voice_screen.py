@@ -12,6 +12,9 @@ from bling.hookspecs import hookimpl
 from bling.routing.urls import url_for
 from bling.words import spoken_number
 
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (calls.ACCEPT_ROUTE,)
+
 
 @hookimpl
 def handle_event(context, event):

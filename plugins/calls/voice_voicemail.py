@@ -16,6 +16,9 @@ from bling.hookspecs import hookimpl
 from bling.phones import to_e164
 from bling.routing.urls import url_for
 
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (calls.RECORD_DONE_ROUTE, calls.RECORDING_ROUTE, calls.TRANSCRIPTION_ROUTE)
+
 
 @hookimpl
 def handle_event(context, event):

@@ -20,6 +20,9 @@ from bling.payloads import customer_phone
 #: Name (in routes.toml) of the dialer page's route, which the Call back link opens.
 DIALER_PAGE_ROUTE = "dialer-page"
 
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (DIALER_PAGE_ROUTE,)
+
 
 @hookimpl
 def handle_event(context, event):

@@ -21,6 +21,9 @@ from bling.hookspecs import hookimpl
 from bling.routing.urls import url_for
 from bling.clients.twilio_api import TwilioAmbiguous, TwilioSendError, TwilioTransient
 
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (ANSWER_ROUTE, STATUS_ROUTE)
+
 #: Seconds the agent's phone rings before Twilio gives up.
 AGENT_RING_SECONDS = 30
 

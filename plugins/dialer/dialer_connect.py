@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from .call_log import DialerCalls
 from .ownership import agent_leg
-from .twiml import bridge, hang_up
+from .twiml import STATUS_ROUTE, bridge, hang_up
 from bling.hookspecs import hookimpl
+
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (STATUS_ROUTE,)
 
 
 @hookimpl

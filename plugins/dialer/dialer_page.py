@@ -8,9 +8,12 @@ to get a new one. The page carries a fresh CSRF value bound to the token.
 from __future__ import annotations
 
 from . import tokens
-from .page import dialer_page, refusal_page, script_paths
+from .page import CALL_ROUTE, CANCEL_ROUTE, STATUS_ROUTE, dialer_page, refusal_page, script_paths
 from .web import TITLES
 from bling.hookspecs import hookimpl
+
+#: Routes whose URLs this step writes (TwiML callbacks, links): checked at start-up, bling/routing/chains.py.
+NEEDS_ROUTES = (CALL_ROUTE, STATUS_ROUTE, CANCEL_ROUTE)
 
 
 @hookimpl
