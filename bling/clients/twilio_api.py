@@ -132,7 +132,13 @@ def explain_error(code: int | None, default: str | None = None) -> str:
 
 
 class TwilioSendError(TransportError):
-    """Twilio refused or failed a request; by default a permanent refusal."""
+    """Twilio refused or failed a request; by default a permanent refusal.
+
+    The subclasses differ only in what they default to: whether the failure is permanent, and
+    the explanation an agent reads when Twilio gave none (``default_explanation``).
+    """
+
+    permanent_by_default = True
 
     def __init__(
         self,
@@ -140,14 +146,18 @@ class TwilioSendError(TransportError):
         *,
         code: int | None = None,
         status: int | None = None,
-        permanent: bool = True,
+        permanent: bool | None = None,
         explanation: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
-        self.permanent = permanent
-        self.explanation = explanation or explain_error(code)
+        self.permanent = self.permanent_by_default if permanent is None else permanent
+        self.explanation = explanation or self.default_explanation(code)
+
+    @staticmethod
+    def default_explanation(code: int | None) -> str:
+        return explain_error(code)
 
 
 class TwilioAmbiguous(TwilioSendError, AmbiguousOutcome):
@@ -156,43 +166,25 @@ class TwilioAmbiguous(TwilioSendError, AmbiguousOutcome):
     ``AmbiguousOutcome`` tells ``Context.effect`` to look for the write first.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | None = None,
-        status: int | None = None,
-        explanation: str | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            code=code,
-            status=status,
-            permanent=False,
-            explanation=explanation or _AMBIGUOUS_EXPLANATION,
-        )
+    permanent_by_default = False
+
+    @staticmethod
+    def default_explanation(code: int | None) -> str:
+        return _AMBIGUOUS_EXPLANATION
 
 
 class TwilioTransient(TwilioSendError):
     """Twilio did not take the request; it is safe to retry later."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | None = None,
-        status: int | None = None,
-        explanation: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            code=code,
-            status=status,
-            permanent=False,
-            explanation=explanation or explain_error(code, _UNREACHABLE_EXPLANATION),
-        )
+    permanent_by_default = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **details) -> None:
+        super().__init__(message, **details)
         self.retry_after = retry_after
+
+    @staticmethod
+    def default_explanation(code: int | None) -> str:
+        return explain_error(code, _UNREACHABLE_EXPLANATION)
 
 
 class TwilioGateway:
@@ -266,11 +258,11 @@ class TwilioGateway:
         Raises ``TwilioSendError`` (permanent), ``TwilioTransient`` (retry
         later) or ``TwilioAmbiguous`` (may have been sent: look first).
         """
-        variables = json.dumps(content_variables, ensure_ascii=False) if content_sid and content_variables else None
-        if content_sid:
+        if content_sid:  # a template: its variables, never a body or media beside it
+            variables = json.dumps(content_variables, ensure_ascii=False) if content_variables else None
             body, media_urls = None, None
-        elif not body and media_urls:
-            body = None
+        else:  # the body, unless an MMS has none
+            variables, body = None, body if body or not media_urls else None
         fields = {"To": to, "StatusCallback": status_callback or None, "ContentVariables": variables,
                   "From": from_, "Body": body, "MediaUrl": list(media_urls) if media_urls else None,
                   "ContentSid": content_sid or None}

@@ -53,13 +53,9 @@ def _check_twilio_account(services, rows: list[Row]) -> bool:
     try:
         account = services.twilio.fetch_account()
     except Exception as ex:
-        if _unreachable(ex):
-            rows.append(Row(FIX, "Twilio API", _unreachable_detail(ex, services.settings.twilio_api_url,
-                                                                   "BLING_TWILIO_API_URL")))
-            return False
-        rows.append(Row(FIX, "Twilio credentials", f"{provision._reason(ex)}; copy the Account SID and "
-                        "primary Auth Token from the Twilio Console into TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN"))
-        return False
+        return _not_signed_in(rows, ex, "Twilio", services.settings.twilio_api_url, "BLING_TWILIO_API_URL",
+                              "copy the Account SID and primary Auth Token from the Twilio Console into "
+                              "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN")
     label = f"account {account['sid']} ({account.get('type') or '?'}, {account.get('status') or '?'})"
     if account.get("status") not in (None, "active"):
         rows.append(Row(FIX, "Twilio credentials", f"{label}: the account is not active"))
@@ -83,22 +79,24 @@ def _unreachable(ex: BaseException) -> bool:
     return False
 
 
-def _unreachable_detail(ex: Exception, base_url: str, setting: str) -> str:
-    return (f"could not reach {base_url} ({provision._reason(ex)}); check DNS, the network or a proxy, "
-            f"and {setting}. The credentials were not checked")
+def _not_signed_in(rows: list[Row], ex: Exception, service: str, base_url: str, setting: str, advice: str) -> bool:
+    """One row for a failed sign-in: the API never answered (so the credentials were not tried), or it
+    refused them. Returns False, the check's outcome."""
+    if _unreachable(ex):
+        rows.append(Row(FIX, f"{service} API", f"could not reach {base_url} ({provision._reason(ex)}); check DNS, "
+                        f"the network or a proxy, and {setting}. The credentials were not checked"))
+    else:
+        rows.append(Row(FIX, f"{service} credentials", f"{provision._reason(ex)}; {advice}"))
+    return False
 
 
 def _check_helpscout(services, rows: list[Row]) -> bool:
     try:
         services.helpscout.token()
     except Exception as ex:
-        if _unreachable(ex):
-            rows.append(Row(FIX, "Help Scout API", _unreachable_detail(ex, services.settings.helpscout_api_url,
-                                                                       "BLING_HELPSCOUT_API_URL")))
-            return False
-        rows.append(Row(FIX, "Help Scout credentials", f"{provision._reason(ex)}; check HELPSCOUT_API_CLIENT_ID / "
-                        "HELPSCOUT_API_CLIENT_SECRET (Your Profile › My Apps) and that the app's user is active"))
-        return False
+        return _not_signed_in(rows, ex, "Help Scout", services.settings.helpscout_api_url, "BLING_HELPSCOUT_API_URL",
+                              "check HELPSCOUT_API_CLIENT_ID / HELPSCOUT_API_CLIENT_SECRET (Your Profile › My Apps) "
+                              "and that the app's user is active")
     rows.append(Row(OK, "Help Scout credentials", f"app {services.settings.helpscout_client_id} has a token"))
     for mailbox in services.settings.mailboxes:
         what = f"Help Scout mailbox {mailbox.mailbox_id}"
